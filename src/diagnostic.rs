@@ -1,0 +1,207 @@
+//! Diagnostics as values: every problem placard finds in a site is a [`Diagnostic`] carrying the
+//! site-relative file, the line and column where known, the offending source line, a message and
+//! a hint. Stages return them; only `main.rs` prints them (through [`Diagnostic::render`]).
+//!
+//! Nothing here touches the disk: the source line is captured when the diagnostic is made, from
+//! text the stage already holds.
+
+use std::fmt;
+
+/// How bad a finding is: errors fail the run, warnings are reported and the run goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, located as precisely as the stage that found it could.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Site-relative path with forward slashes (`content/initiatives/x.md`), or `None` for
+    /// problems that belong to no file (a bad command-line option, say).
+    pub path: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column in characters, when known.
+    pub column: Option<usize>,
+    pub message: String,
+    /// The text of the line the problem is on, shown under the message with a caret.
+    pub source_line: Option<String>,
+    /// How to fix it, when there is something useful to say.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, message)
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, message)
+    }
+
+    fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            path: None,
+            line: None,
+            column: None,
+            message: message.into(),
+            source_line: None,
+            hint: None,
+        }
+    }
+
+    pub fn in_file(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Locates the diagnostic at `line:column` (both 1-based) and keeps that line of `text`.
+    pub fn at(mut self, text: &str, line: usize, column: usize) -> Self {
+        self.line = Some(line.max(1));
+        self.column = Some(column.max(1));
+        self.source_line = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(|l| l.trim_end_matches('\r').to_string());
+        self
+    }
+
+    /// Locates the diagnostic at a byte offset into `text`.
+    pub fn at_offset(self, text: &str, offset: usize) -> Self {
+        let (line, column) = line_col(text, offset);
+        self.at(text, line, column)
+    }
+
+    /// Locates the diagnostic on a line without keeping the source text (for files the
+    /// diagnostic's maker no longer holds).
+    pub fn at_line(mut self, line: usize) -> Self {
+        self.line = Some(line.max(1));
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `path:line:col` as far as it is known.
+    pub fn location(&self) -> Option<String> {
+        let path = self.path.as_deref()?;
+        Some(match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+            (Some(l), None) => format!("{path}:{l}"),
+            _ => path.to_string(),
+        })
+    }
+
+    /// The text shown to people: a rustc-like block with the location, the source line, a caret
+    /// under the column and the hint.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(label);
+        out.push_str(": ");
+        out.push_str(&self.message);
+        out.push('\n');
+        if let Some(loc) = self.location() {
+            out.push_str("  --> ");
+            out.push_str(&loc);
+            out.push('\n');
+        }
+        if let (Some(line), Some(src)) = (self.line, &self.source_line) {
+            let number = line.to_string();
+            let pad = " ".repeat(number.len());
+            let shown = src.replace('\t', "    ");
+            out.push_str(&format!("{pad} |\n{number} | {shown}\n"));
+            if let Some(col) = self.column {
+                let prefix: String = src.chars().take(col.saturating_sub(1)).collect();
+                let width = prefix.replace('\t', "    ").chars().count();
+                out.push_str(&format!("{pad} | {}^\n", " ".repeat(width)));
+            }
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("  = help: {hint}\n"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// 1-based line and character column of a byte offset (clamped to the text).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be what was meant.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Sorts diagnostics for stable output: by file, line, column, then message.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_line_caret_and_hint() {
+        let text = "---\ntitel: Hello\n---\n";
+        let d = Diagnostic::error("unknown key `titel`")
+            .in_file("content/a.md")
+            .at(text, 2, 1)
+            .with_hint("did you mean `title`?");
+        assert_eq!(
+            d.render(),
+            "error: unknown key `titel`\n  --> content/a.md:2:1\n  |\n2 | titel: Hello\n  | ^\n  = help: did you mean `title`?\n"
+        );
+    }
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        assert_eq!(line_col("ab\n£x", 5), (2, 2));
+        assert_eq!(line_col("abc", 99), (1, 4));
+    }
+
+    #[test]
+    fn did_you_mean_finds_near_misses_only() {
+        assert_eq!(did_you_mean("titel", ["title", "date"]), Some("title"));
+        assert_eq!(did_you_mean("zzz", ["title", "date"]), None);
+    }
+}

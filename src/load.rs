@@ -1,0 +1,365 @@
+//! load: the only stage that reads the site. Walks `content/` (without following symlinks out
+//! of the site, skipping hidden files and editor leftovers), reads `site.yaml`, the theme's
+//! `theme.yaml`, templates (with the site's `templates/` overriding the theme's by path) and
+//! static files, and returns them as plain owned [`Sources`].
+
+use crate::diagnostic::Diagnostic;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use walkdir::WalkDir;
+
+/// Markdown files larger than this are refused rather than rendered.
+pub const MAX_MARKDOWN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Everything a build reads, before any of it is interpreted.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub config_text: String,
+    /// `themes/<name>`, site-relative.
+    pub theme_dir: String,
+    /// `theme.yaml`, if the theme has one: (site-relative path, text).
+    pub theme_manifest: Option<(String, String)>,
+    pub templates: Vec<TemplateFile>,
+    pub static_files: Vec<StaticFile>,
+    pub content: Vec<ContentFile>,
+    pub assets: Vec<AssetFile>,
+    /// Problems found while reading (bad file names, symlinks out of the site, huge files).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TemplateFile {
+    /// The name templates use (`partials/head.html`).
+    pub name: String,
+    /// Site-relative path (`themes/campaign/templates/partials/head.html`).
+    pub source_path: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StaticFile {
+    /// Path inside the theme's `static/` (`css/main.css`).
+    pub rel: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ContentFile {
+    pub source_path: String,
+    pub content_path: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssetFile {
+    pub source_path: String,
+    pub content_path: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// A failure of the environment rather than of the site's content (exit code 3).
+#[derive(Debug)]
+pub struct IoFailure(pub String);
+
+impl std::fmt::Display for IoFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads `site.yaml`. A missing file is a content error (the user's to fix), reported as such.
+pub fn read_config(root: &Path) -> Result<Result<String, Diagnostic>, IoFailure> {
+    let path = root.join(crate::config::FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(crate::parse::decode(crate::config::FILE, &bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Err(Diagnostic::error(format!(
+            "no site.yaml in {}",
+            root.display()
+        ))
+        .with_hint("run placard in the site's folder, or pass `--root DIR`; `placard init` makes a new site"))),
+        Err(e) => Err(IoFailure(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Reads the theme and the content of the site at `root`, for the theme named in site.yaml.
+pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, IoFailure> {
+    let mut sources = Sources {
+        config_text,
+        theme_dir: format!("themes/{theme}"),
+        ..Default::default()
+    };
+    let canonical_root = root.canonicalize().map_err(|e| {
+        IoFailure(format!(
+            "cannot open the site folder {}: {e}",
+            root.display()
+        ))
+    })?;
+    let theme_dir = root.join("themes").join(theme);
+    if !theme_dir.is_dir() {
+        sources.diagnostics.push(
+            Diagnostic::error(format!("the theme `{theme}` is not in `themes/{theme}/`"))
+                .in_file(crate::config::FILE)
+                .with_hint("set `theme:` in site.yaml to a folder inside `themes/`"),
+        );
+        return Ok(sources);
+    }
+    let manifest_path = theme_dir.join("theme.yaml");
+    if manifest_path.is_file() {
+        let rel = format!("themes/{theme}/theme.yaml");
+        let bytes = read(&manifest_path)?;
+        match crate::parse::decode(&rel, &bytes) {
+            Ok(text) => sources.theme_manifest = Some((rel, text)),
+            Err(d) => sources.diagnostics.push(d),
+        }
+    }
+
+    // Theme templates, then the site's overrides by the same name.
+    let mut templates = std::collections::BTreeMap::new();
+    for (dir, prefix) in [
+        (
+            theme_dir.join("templates"),
+            format!("themes/{theme}/templates"),
+        ),
+        (root.join("templates"), "templates".to_string()),
+    ] {
+        for (rel, path) in files_under(&dir, &canonical_root, &prefix, &mut sources.diagnostics) {
+            let source_path = format!("{prefix}/{rel}");
+            let bytes = read(&path)?;
+            match crate::parse::decode(&source_path, &bytes) {
+                Ok(text) => {
+                    templates.insert(
+                        rel.clone(),
+                        TemplateFile {
+                            name: rel,
+                            source_path,
+                            text,
+                        },
+                    );
+                }
+                Err(d) => sources.diagnostics.push(d),
+            }
+        }
+    }
+    sources.templates = templates.into_values().collect();
+
+    let static_prefix = format!("themes/{theme}/static");
+    for (rel, path) in files_under(
+        &theme_dir.join("static"),
+        &canonical_root,
+        &static_prefix,
+        &mut sources.diagnostics,
+    ) {
+        sources.static_files.push(StaticFile {
+            rel,
+            bytes: Arc::new(read(&path)?),
+        });
+    }
+
+    let found = files_under(
+        &root.join("content"),
+        &canonical_root,
+        "content",
+        &mut sources.diagnostics,
+    );
+    let read_results: Vec<Result<Option<Either>, IoFailure>> = found
+        .into_par_iter()
+        .map(|(rel, path)| {
+            let source_path = format!("content/{rel}");
+            if rel.ends_with(".md") {
+                let size = std::fs::metadata(&path)
+                    .map_err(|e| IoFailure(format!("cannot read {source_path}: {e}")))?
+                    .len();
+                if size > MAX_MARKDOWN_BYTES {
+                    return Ok(Some(Either::Problem(
+                        Diagnostic::error(format!(
+                            "file larger than {} MiB ({:.1} MiB)",
+                            MAX_MARKDOWN_BYTES / 1024 / 1024,
+                            size as f64 / 1048576.0
+                        ))
+                        .in_file(source_path)
+                        .with_hint("split the page into several pages"),
+                    )));
+                }
+                let bytes = read(&path)?;
+                Ok(Some(Either::Content(ContentFile {
+                    source_path,
+                    content_path: rel,
+                    bytes,
+                })))
+            } else {
+                let bytes = read(&path)?;
+                Ok(Some(Either::Asset(AssetFile {
+                    source_path,
+                    content_path: rel,
+                    bytes: Arc::new(bytes),
+                })))
+            }
+        })
+        .collect();
+    for r in read_results {
+        match r? {
+            Some(Either::Content(c)) => sources.content.push(c),
+            Some(Either::Asset(a)) => sources.assets.push(a),
+            Some(Either::Problem(d)) => sources.diagnostics.push(d),
+            None => {}
+        }
+    }
+    if !root.join("content").is_dir() {
+        sources.diagnostics.push(
+            Diagnostic::error("the site has no `content/` folder")
+                .with_hint("create `content/_index.md` for the home page"),
+        );
+    }
+    Ok(sources)
+}
+
+enum Either {
+    Content(ContentFile),
+    Asset(AssetFile),
+    Problem(Diagnostic),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, IoFailure> {
+    std::fs::read(path).map_err(|e| IoFailure(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Whether a file or folder name is never part of the site: hidden files and the leftovers of
+/// editors (emacs `.#x`/`#x#`, vim `x~`/`.x.swp`/`4913`, JetBrains `___jb_tmp___`, macOS).
+pub fn is_ignored(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name == "4913"
+        || name == "Thumbs.db"
+}
+
+/// Files under `dir` as (path relative to `dir` with `/`, absolute path), sorted. Symlinks are
+/// followed only to files inside the site; a symlink out of the site is an error.
+fn files_under(
+    dir: &Path,
+    canonical_root: &Path,
+    prefix: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return out;
+    }
+    let walker = WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| display_rel(p, dir, prefix))
+                    .unwrap_or_else(|| prefix.to_string());
+                diagnostics
+                    .push(Diagnostic::error(format!("cannot read {path}: {e}")).in_file(path));
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let Some(rel) = rel_utf8(entry.path(), dir) else {
+            let shown = display_rel(entry.path(), dir, prefix);
+            diagnostics.push(
+                Diagnostic::error(format!("file name is not valid UTF-8: {shown}"))
+                    .in_file(shown)
+                    .with_hint("rename the file using UTF-8 characters"),
+            );
+            continue;
+        };
+        let site_path = format!("{prefix}/{rel}");
+        let ft = entry.file_type();
+        if ft.is_symlink() {
+            match std::fs::canonicalize(entry.path()) {
+                Ok(target) if !target.starts_with(canonical_root) => {
+                    diagnostics.push(
+                        Diagnostic::error(format!("{site_path} is a symlink to {}, outside the site", target.display()))
+                            .in_file(site_path)
+                            .with_hint("placard only reads files inside the site folder; copy the file in instead"),
+                    );
+                }
+                Ok(target) if target.is_file() => out.push((rel, target)),
+                Ok(_) => diagnostics.push(
+                    Diagnostic::warning(format!("{site_path} is a symlink to a folder and is skipped"))
+                        .in_file(site_path)
+                        .with_hint("placard does not follow symlinked folders (they can loop); move the folder here instead"),
+                ),
+                Err(e) => diagnostics.push(Diagnostic::error(format!("{site_path} is a broken symlink ({e})")).in_file(site_path).with_hint("remove it or point it at a file in the site")),
+            }
+            continue;
+        }
+        if ft.is_file() {
+            out.push((rel, entry.into_path()));
+        }
+    }
+    out
+}
+
+fn rel_utf8(path: &Path, dir: &Path) -> Option<String> {
+    let rel = path.strip_prefix(dir).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
+}
+
+fn display_rel(path: &Path, dir: &Path, prefix: &str) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let mut shown = String::new();
+    for (i, c) in rel.components().enumerate() {
+        if i > 0 {
+            shown.push('/');
+        }
+        shown.push_str(&escape_os(c.as_os_str()));
+    }
+    format!("{prefix}/{shown}")
+}
+
+/// Shows a file name that is not UTF-8 with its bad bytes as `\xNN`.
+fn escape_os(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ignored;
+
+    #[test]
+    fn editor_leftovers_are_ignored() {
+        for name in [
+            ".#p.md",
+            "#p.md#",
+            "p.md~",
+            ".p.md.swp",
+            "p.md___jb_tmp___",
+            ".DS_Store",
+            "4913",
+        ] {
+            assert!(is_ignored(name), "{name}");
+        }
+        for name in ["p.md", "_index.md", "photo.jpg"] {
+            assert!(!is_ignored(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The command line: parse arguments, call the library, print, pick the exit code
+//! (0 success, 1 content or template errors, 2 usage errors, 3 environment errors).
+//! The only place that prints.
+
+use clap::{Parser, Subcommand};
+use placard::build::{BuildError, BuildOptions};
+use placard::diagnostic::Diagnostic;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "placard",
+    version,
+    about = "A static site generator for campaign pages"
+)]
+struct Cli {
+    /// The site folder (the one holding site.yaml).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render the site into public/ (atomically: a failed build changes nothing).
+    Build {
+        /// Output folder (default: public/ in the site).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Include draft pages (marked as drafts; not for publishing).
+        #[arg(long)]
+        drafts: bool,
+        /// Build the site as it will be at this time, e.g. 2026-03-03T09:30 (site time zone)
+        /// or 2026-03-03T09:30:00+00:00.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Use this base URL instead of site.yaml's.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Print only errors and warnings.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build {
+            output,
+            drafts,
+            as_of,
+            base_url,
+            quiet,
+        } => {
+            let started = Instant::now();
+            let mut opts = BuildOptions::new(cli.root);
+            opts.output = output;
+            opts.drafts = drafts;
+            opts.as_of = as_of;
+            opts.base_url = base_url;
+            let out = opts.output_dir();
+            match placard::build::build(&opts) {
+                Ok((rendered, report)) => {
+                    print_diagnostics(&rendered.warnings);
+                    if !quiet {
+                        let s = &rendered.site;
+                        let terms: usize = s.taxonomies.iter().map(|t| t.terms.len() + 1).sum();
+                        println!(
+                            "Built {} pages, {} sections and {} taxonomy pages into {} in {} ms ({} files written, {} unchanged, {} removed){}",
+                            s.pages.len(),
+                            s.sections.len(),
+                            terms,
+                            out.display(),
+                            started.elapsed().as_millis(),
+                            report.written,
+                            report.reused,
+                            report.removed,
+                            match s.left_out {
+                                0 => String::new(),
+                                n =>
+                                    format!("; {n} not live (draft, embargoed or expired) left out"),
+                            }
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprintln!("{}", d.render());
+    }
+}
+
+fn fail(e: BuildError) -> ExitCode {
+    match e {
+        BuildError::Content(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = diagnostics.len() - errors;
+            eprintln!(
+                "error: the build failed with {errors} error{}{}; nothing was written",
+                if errors == 1 { "" } else { "s" },
+                match warnings {
+                    0 => String::new(),
+                    1 => " and 1 warning".into(),
+                    n => format!(" and {n} warnings"),
+                }
+            );
+            ExitCode::from(1)
+        }
+        BuildError::Usage(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        BuildError::Environment(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(3)
+        }
+    }
+}

@@ -1,0 +1,520 @@
+//! Splits a content file into its YAML front matter and its Markdown body, and reads the front
+//! matter into typed [`FrontMatter`]: core keys with their types, keys declared by the theme's
+//! schema, and an error (with a "did you mean") for anything else.
+//!
+//! Pure: text in, values and diagnostics out. Line numbers always refer to the `.md` file.
+
+use crate::config::SiteConfig;
+use crate::diagnostic::Diagnostic;
+use crate::schema::{Field, ThemeManifest};
+use crate::yaml::{Doc, Step};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+/// Front matter larger than this is refused before the YAML parser sees it.
+pub const MAX_FRONT_MATTER: usize = 256 * 1024;
+
+/// The keys placard itself understands, on every page.
+pub const CORE_KEYS: &[&str] = &[
+    "title",
+    "summary",
+    "date",
+    "updated",
+    "draft",
+    "publish_at",
+    "expire_at",
+    "review_by",
+    "slug",
+    "aliases",
+    "weight",
+    "template",
+    "image",
+    "image_alt",
+];
+/// Keys only a section's `_index.md` may carry.
+pub const SECTION_KEYS: &[&str] = &["sort_by", "transparent"];
+
+/// A file split into its parts. `body_line` is the 1-based line of the file the body starts on.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Split<'a> {
+    pub front_matter: Option<(&'a str, usize)>,
+    pub body: &'a str,
+    pub body_line: usize,
+}
+
+/// Splits `---` front matter off `text` (already without BOM and with LF line ends).
+pub fn split<'a>(path: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
+    let Some(rest) = text.strip_prefix("---") else {
+        return Ok(Split {
+            front_matter: None,
+            body: text,
+            body_line: 1,
+        });
+    };
+    let Some(rest) = rest
+        .strip_prefix('\n')
+        .or_else(|| rest.trim_start_matches([' ', '\t']).strip_prefix('\n'))
+    else {
+        if rest.trim().is_empty() {
+            return Err(
+                Diagnostic::error("front matter opened at line 1 is not closed")
+                    .in_file(path)
+                    .at(text, 1, 1)
+                    .with_hint("end the front matter with a line containing only `---`"),
+            );
+        }
+        return Ok(Split {
+            front_matter: None,
+            body: text,
+            body_line: 1,
+        });
+    };
+    let start = text.len() - rest.len();
+    let mut offset = start;
+    let mut line_no = 2;
+    for line in rest.split_inclusive('\n') {
+        let bare = line.trim_end_matches('\n').trim_end_matches([' ', '\t']);
+        if bare == "---" {
+            let block = &text[start..offset];
+            if block.len() > MAX_FRONT_MATTER {
+                return Err(too_big(path, text));
+            }
+            let body_start = offset + line.len();
+            return Ok(Split {
+                front_matter: Some((block, 2)),
+                body: &text[body_start..],
+                body_line: line_no + 1,
+            });
+        }
+        offset += line.len();
+        line_no += 1;
+        if offset - start > MAX_FRONT_MATTER {
+            return Err(too_big(path, text));
+        }
+    }
+    Err(
+        Diagnostic::error("front matter opened at line 1 is not closed")
+            .in_file(path)
+            .at(text, 1, 1)
+            .with_hint("end the front matter with a line containing only `---`"),
+    )
+}
+
+fn too_big(path: &str, text: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "front matter larger than {} KiB",
+        MAX_FRONT_MATTER / 1024
+    ))
+    .in_file(path)
+    .at(text, 1, 1)
+    .with_hint("front matter holds a page's settings; move long text into the body")
+}
+
+/// A point in time from front matter, with the line it was written on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct When {
+    pub at: Timestamp,
+    /// Whether only a date was written (no time of day).
+    pub date_only: bool,
+}
+
+/// The typed front matter of one page or section.
+#[derive(Clone, Debug, Default)]
+pub struct FrontMatter {
+    pub title: String,
+    pub summary: Option<String>,
+    pub date: Option<When>,
+    pub updated: Option<When>,
+    pub draft: bool,
+    pub publish_at: Option<When>,
+    pub expire_at: Option<When>,
+    pub review_by: Option<jiff::civil::Date>,
+    pub slug: Option<String>,
+    pub aliases: Vec<String>,
+    pub weight: Option<i64>,
+    pub template: Option<String>,
+    pub image: Option<String>,
+    pub image_alt: Option<String>,
+    pub sort_by: Option<SortBy>,
+    pub transparent: bool,
+    /// Taxonomy name → terms, for the taxonomies declared in site.yaml.
+    pub taxonomies: BTreeMap<String, Vec<String>>,
+    /// Keys declared by the theme's schema (every declared key present; null when unset).
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// The 1-based line of each top-level key, for later diagnostics (slug, aliases…).
+    pub key_lines: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Weight,
+    Date,
+    Title,
+}
+
+/// Reads the front matter block of `path`. `is_section` allows the section-only keys;
+/// `content_type` selects the theme's schema.
+pub fn parse(
+    path: &str,
+    file_text: &str,
+    block: Option<(&str, usize)>,
+    is_section: bool,
+    content_type: &str,
+    config: &SiteConfig,
+    theme: &ThemeManifest,
+) -> Result<FrontMatter, Vec<Diagnostic>> {
+    let Some((block, first_line)) = block else {
+        return Err(vec![
+            Diagnostic::error("this page has no front matter")
+                .in_file(path)
+                .at(file_text, 1, 1)
+                .with_hint(
+                    "start the file with a `---` line, then `title: …`, then another `---` line",
+                ),
+        ]);
+    };
+    let doc = Doc::parse(path, file_text, block, first_line).map_err(|d| vec![d])?;
+    let schema = theme.fields_for(content_type);
+    let mut errors = Vec::new();
+
+    let mut known: Vec<&str> = CORE_KEYS.to_vec();
+    if is_section {
+        known.extend_from_slice(SECTION_KEYS);
+    }
+    known.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
+    known.extend(
+        schema
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !CORE_KEYS.contains(k)),
+    );
+    for mut d in doc.unknown_keys(&known, "front matter") {
+        if !is_section && d.hint.is_none() {
+            d = d.with_hint("");
+        }
+        let key = d.message.split('`').nth(1).unwrap_or_default().to_string();
+        if !is_section && SECTION_KEYS.contains(&key.as_str()) {
+            d.message = format!("`{key}` belongs in a section's `_index.md`, not in a page");
+            d.hint = Some("move it to the `_index.md` of this folder".into());
+        }
+        if let Some("") = d.hint.as_deref() {
+            d.hint = None;
+        }
+        errors.push(d);
+    }
+
+    let mut fm = FrontMatter::default();
+    for key in doc.keys() {
+        let (line, _) = doc.locate(&[Step::Key(key)]);
+        fm.key_lines.insert(key.to_string(), line);
+    }
+    macro_rules! take {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(d) => {
+                    errors.push(d);
+                    None
+                }
+            }
+        };
+    }
+    match take!(doc.string("title")) {
+        Some(t) if !t.trim().is_empty() => fm.title = t,
+        Some(_) => errors.push(
+            doc.error_at(&[Step::Key("title")], "`title` is empty")
+                .with_hint("give the page a title"),
+        ),
+        None if doc.get("title").is_none() => errors.push(
+            Diagnostic::error("`title` is missing")
+                .in_file(path)
+                .at(file_text, first_line.saturating_sub(1).max(1), 1)
+                .with_hint(
+                    "add a line such as `title: \"Young Londoners Fund\"` to the front matter",
+                ),
+        ),
+        None => {}
+    }
+    fm.summary = take!(doc.string("summary"));
+    fm.date = take!(when(&doc, "date", config));
+    fm.updated = take!(when(&doc, "updated", config));
+    fm.draft = take!(doc.bool("draft")).unwrap_or(false);
+    fm.publish_at = take!(when(&doc, "publish_at", config));
+    fm.expire_at = take!(when(&doc, "expire_at", config));
+    fm.review_by = take!(date(&doc, "review_by"));
+    fm.slug = take!(doc.string("slug"));
+    fm.aliases = take!(doc.string_list("aliases")).unwrap_or_default();
+    fm.weight = take!(doc.integer("weight"));
+    fm.template = take!(doc.string("template"));
+    fm.image = take!(doc.string("image"));
+    fm.image_alt = take!(doc.string("image_alt"));
+    if is_section {
+        fm.transparent = take!(doc.bool("transparent")).unwrap_or(false);
+        fm.sort_by = match take!(doc.string("sort_by")).as_deref() {
+            None => None,
+            Some("weight") => Some(SortBy::Weight),
+            Some("date") => Some(SortBy::Date),
+            Some("title") => Some(SortBy::Title),
+            Some(other) => {
+                errors.push(
+                    doc.error_at(
+                        &[Step::Key("sort_by")],
+                        format!("`sort_by`: `{other}` is not a sort order"),
+                    )
+                    .with_hint("use `weight`, `date` or `title`"),
+                );
+                None
+            }
+        };
+    }
+    if let (Some(p), Some(e)) = (&fm.publish_at, &fm.expire_at) {
+        if e.at <= p.at {
+            errors.push(
+                doc.error_at(
+                    &[Step::Key("expire_at")],
+                    "`expire_at` is not after `publish_at`",
+                )
+                .with_hint("the page would never be live; check both times"),
+            );
+        }
+    }
+    if let Some(t) = &fm.template {
+        if !valid_template_name(t) {
+            errors.push(
+                doc.error_at(
+                    &[Step::Key("template")],
+                    format!("`template`: `{t}` is not a template name"),
+                )
+                .with_hint(
+                    "name a template file inside the theme, for example `template: page.html`",
+                ),
+            );
+        }
+    }
+    for tax in &config.taxonomies {
+        if let Some(terms) = take!(doc.string_list(&tax.name)) {
+            for (i, term) in terms.iter().enumerate() {
+                if crate::slug::slugify(term).is_empty() {
+                    errors.push(
+                        doc.error_at(
+                            &[Step::Key(&tax.name), Step::Index(i)],
+                            format!("`{}`: the term `{term}` has no letters or digits", tax.name),
+                        )
+                        .with_hint("give the term a name with letters or digits"),
+                    );
+                }
+            }
+            fm.taxonomies.insert(tax.name.clone(), terms);
+        }
+    }
+    check_schema(&doc, &schema, &mut fm, &mut errors);
+    if errors.is_empty() {
+        Ok(fm)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Applies the theme's schema: types of declared keys, required keys, lengths of core keys.
+fn check_schema(
+    doc: &Doc<'_>,
+    schema: &BTreeMap<String, Field>,
+    fm: &mut FrontMatter,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let present = |k: &str| doc.get(k).is_some();
+    for (key, field) in schema {
+        let required = field.required || field.required_with.as_deref().is_some_and(present);
+        if required && !present(key) {
+            let why = match &field.required_with {
+                Some(other) if !field.required => format!(" when `{other}` is set"),
+                _ => String::new(),
+            };
+            errors.push(
+                Diagnostic::error(format!(
+                    "`{key}` is required{why} by the theme for this kind of page"
+                ))
+                .in_file(doc.path)
+                .at(doc.file_text, doc.first_line.saturating_sub(1).max(1), 1)
+                .with_hint(match &field.description {
+                    Some(d) => format!("add `{key}:` to the front matter ({d})"),
+                    None => format!("add `{key}:` to the front matter"),
+                }),
+            );
+        }
+        let Some(value) = doc.get(key) else {
+            if !CORE_KEYS.contains(&key.as_str()) {
+                fm.params.insert(key.clone(), serde_json::Value::Null);
+            }
+            continue;
+        };
+        if CORE_KEYS.contains(&key.as_str()) {
+            // Core keys keep their own types; the schema adds limits.
+            if let (Some(max), Some(s)) = (field.max_length, value.as_str()) {
+                let n = s.chars().count();
+                if n > max {
+                    errors.push(
+                        doc.error_at(
+                            &[Step::Key(key)],
+                            format!(
+                                "`{key}` is {n} characters long; the theme allows at most {max}"
+                            ),
+                        )
+                        .with_hint("shorten it"),
+                    );
+                }
+            }
+            continue;
+        }
+        let json = crate::schema::check_value(doc, &[Step::Key(key)], key, field, value, errors);
+        fm.params.insert(key.clone(), json);
+    }
+}
+
+fn valid_template_name(t: &str) -> bool {
+    !t.is_empty()
+        && !t.starts_with('/')
+        && t.split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && !t.contains('\\')
+}
+
+/// Reads a time: RFC 3339 with an offset, or a civil date/time read in the site's time zone.
+fn when(doc: &Doc<'_>, key: &str, config: &SiteConfig) -> Result<Option<When>, Diagnostic> {
+    let Some(text) = doc.string(key)? else {
+        return Ok(None);
+    };
+    parse_when(&text, &config.tz).map(Some).map_err(|m| {
+        doc.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
+            .with_hint(format!("write `{key}: 2026-03-03` or `{key}: 2026-03-03T09:30` (site time zone) or with an offset, `2026-03-03T09:30:00+00:00`"))
+    })
+}
+
+/// Parses a time as written in front matter or on the command line (`--as-of`).
+pub fn parse_when(text: &str, tz: &jiff::tz::TimeZone) -> Result<When, String> {
+    let t = text.trim();
+    if let Ok(ts) = t.parse::<Timestamp>() {
+        return Ok(When {
+            at: ts,
+            date_only: false,
+        });
+    }
+    if t.len() == 10 {
+        return match t.parse::<jiff::civil::Date>() {
+            Ok(d) => d
+                .to_zoned_datetime(tz.clone())
+                .map(|z| When {
+                    at: z.timestamp(),
+                    date_only: true,
+                })
+                .map_err(|e| format!("`{t}` cannot be placed in the site's time zone ({e})")),
+            Err(e) => Err(format!("`{t}` is not a valid date ({e})")),
+        };
+    }
+    match t.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+        Ok(dt) => dt
+            .to_zoned_datetime(tz.clone())
+            .map(|z| When {
+                at: z.timestamp(),
+                date_only: false,
+            })
+            .map_err(|e| format!("`{t}` cannot be placed in the site's time zone ({e})")),
+        Err(e) => Err(format!("`{t}` is not a valid date or time ({e})")),
+    }
+}
+
+fn date(doc: &Doc<'_>, key: &str) -> Result<Option<jiff::civil::Date>, Diagnostic> {
+    let Some(text) = doc.string(key)? else {
+        return Ok(None);
+    };
+    text.trim()
+        .parse::<jiff::civil::Date>()
+        .map(Some)
+        .map_err(|e| {
+            doc.error_at(
+                &[Step::Key(key)],
+                format!("`{key}`: `{text}` is not a valid date ({e})"),
+            )
+            .with_hint(format!(
+                "write the date as YYYY-MM-DD, for example `{key}: 2026-06-30`"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SiteConfig {
+        crate::config::parse("title: T\nbase_url: https://e.org/\ntimezone: Europe/London\ntaxonomies: [priorities]\n").unwrap()
+    }
+
+    fn fm(text: &str) -> Result<FrontMatter, Vec<Diagnostic>> {
+        let s = split("content/p.md", text).map_err(|d| vec![d])?;
+        parse(
+            "content/p.md",
+            text,
+            s.front_matter,
+            false,
+            "default",
+            &config(),
+            &ThemeManifest::default(),
+        )
+    }
+
+    #[test]
+    fn splits_front_matter_and_counts_lines() {
+        let s = split("p.md", "---\ntitle: A\n---\nbody\n").unwrap();
+        assert_eq!(s.front_matter, Some(("title: A\n", 2)));
+        assert_eq!((s.body, s.body_line), ("body\n", 4));
+        let s = split("p.md", "---\ntitle: A\n---").unwrap();
+        assert_eq!((s.body, s.front_matter), ("", Some(("title: A\n", 2))));
+        let s = split("p.md", "no front matter\n").unwrap();
+        assert_eq!(s.front_matter, None);
+    }
+
+    #[test]
+    fn unclosed_front_matter() {
+        let e = split("p.md", "---\ntitle: A\nbody\n").unwrap_err();
+        assert_eq!(e.message, "front matter opened at line 1 is not closed");
+    }
+
+    #[test]
+    fn typed_core_keys() {
+        let f = fm("---\ntitle: A\ndate: 2026-03-03\npublish_at: 2026-03-03T09:30\ndraft: true\npriorities: [\"Boosting police power\"]\n---\n").unwrap();
+        assert!(f.draft);
+        // 09:30 in London in March is 09:30 UTC.
+        assert_eq!(f.publish_at.unwrap().at.to_string(), "2026-03-03T09:30:00Z");
+        assert_eq!(
+            f.taxonomies["priorities"],
+            vec!["Boosting police power".to_string()]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        let e = fm("---\ntitle: A\ndate: 2026-02-30\ndraft: no\ntitel: x\n---\n").unwrap_err();
+        let msgs: Vec<_> = e.iter().map(|d| (d.line, d.message.clone())).collect();
+        assert!(
+            msgs.iter()
+                .any(|(l, m)| *l == Some(3) && m.contains("`2026-02-30` is not a valid date")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|(l, m)| *l == Some(4) && m.contains("expected true or false")),
+            "{msgs:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|d| d.line == Some(5) && d.hint.as_deref() == Some("did you mean `title`?")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn missing_title() {
+        let e = fm("---\n---\nbody").unwrap_err();
+        assert_eq!(e[0].message, "`title` is missing");
+    }
+}

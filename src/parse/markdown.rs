@@ -1,0 +1,810 @@
+//! Markdown body → HTML, with everything a page needs from its body: unique heading ids with
+//! self-links, a table of contents, the summary before `<!-- more -->`, the internal `@/` links
+//! (left in place for `assemble` to check and resolve), shortcodes rendered through the theme,
+//! and raw HTML sanitised unless the site allows it.
+//!
+//! Pure: the theme is reached through the [`Shortcodes`] trait, so tests use a stand-in.
+
+use crate::diagnostic::Diagnostic;
+use crate::parse::shortcodes::{self, ArgValue, Call};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::collections::HashSet;
+
+/// What the theme offers to the Markdown renderer.
+pub trait Shortcodes {
+    /// The arguments a shortcode accepts (name, required, type name), or `None` when the theme
+    /// has no such shortcode.
+    fn arguments(&self, name: &str) -> Option<Vec<ArgSpec>>;
+    /// Every shortcode name, for "did you mean".
+    fn names(&self) -> Vec<String>;
+    /// Renders one call. The error is a full diagnostic about the template.
+    fn render(
+        &self,
+        name: &str,
+        args: serde_json::Map<String, serde_json::Value>,
+        body: Option<String>,
+    ) -> Result<String, Diagnostic>;
+}
+
+#[derive(Clone, Debug)]
+pub struct ArgSpec {
+    pub name: String,
+    pub required: bool,
+    /// `string`, `integer`, `number`, `boolean` or `any`.
+    pub ty: String,
+}
+
+/// A heading in the table of contents.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub children: Vec<Heading>,
+}
+
+/// An `@/path.md#anchor` link written in the body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InternalLink {
+    /// The link as written, `@/initiatives/x.md#funding`.
+    pub raw: String,
+    pub path: String,
+    pub anchor: Option<String>,
+    pub line: usize,
+    pub column: usize,
+    /// The text of that line, for the diagnostic if the link is broken.
+    pub source_line: String,
+}
+
+/// The rendered body.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    pub html: String,
+    /// HTML before `<!-- more -->`, when the marker is there.
+    pub summary_html: Option<String>,
+    pub toc: Vec<Heading>,
+    pub heading_ids: Vec<String>,
+    pub links: Vec<InternalLink>,
+    pub word_count: usize,
+}
+
+/// Where the body sits, for diagnostics.
+pub struct Source<'a> {
+    pub path: &'a str,
+    /// The whole file (lines are counted in it).
+    pub file_text: &'a str,
+    /// Byte offset of the body in `file_text`.
+    pub body_offset: usize,
+}
+
+pub fn options(smart_punctuation: bool) -> Options {
+    let mut o = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    if smart_punctuation {
+        o |= Options::ENABLE_SMART_PUNCTUATION;
+    }
+    o
+}
+
+/// Renders `body` (a slice of `source.file_text` starting at `source.body_offset`).
+pub fn render(
+    body: &str,
+    source: &Source<'_>,
+    smart_punctuation: bool,
+    raw_html: bool,
+    shortcodes: &dyn Shortcodes,
+) -> (Body, Vec<Diagnostic>) {
+    let mut state = State {
+        source,
+        smart_punctuation,
+        raw_html,
+        shortcodes,
+        ids: HashSet::new(),
+        headings: Vec::new(),
+        links: Vec::new(),
+        diagnostics: Vec::new(),
+        word_count: 0,
+        depth: 0,
+    };
+    let (html, summary) = state.fragment(body, source.body_offset, true);
+    let toc = nest(&state.headings);
+    let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
+    let out = Body {
+        html,
+        summary_html: summary,
+        toc,
+        heading_ids,
+        links: state.links,
+        word_count: state.word_count,
+    };
+    (out, state.diagnostics)
+}
+
+const TOKEN_OPEN: char = '\u{FDD0}';
+const TOKEN_CLOSE: char = '\u{FDD1}';
+/// Shortcodes inside shortcode bodies inside … stop somewhere.
+const MAX_DEPTH: usize = 16;
+
+struct State<'s, 'a> {
+    source: &'s Source<'a>,
+    smart_punctuation: bool,
+    raw_html: bool,
+    shortcodes: &'s dyn Shortcodes,
+    ids: HashSet<String>,
+    headings: Vec<Heading>,
+    links: Vec<InternalLink>,
+    diagnostics: Vec<Diagnostic>,
+    word_count: usize,
+    depth: usize,
+}
+
+/// One replaced span: offsets in the substituted text and in the original.
+struct Replacement {
+    new_start: usize,
+    new_len: usize,
+    old_start: usize,
+    old_len: usize,
+}
+
+impl State<'_, '_> {
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(message)
+            .in_file(self.source.path)
+            .at_offset(self.source.file_text, offset)
+    }
+
+    /// Renders a piece of Markdown found at `base` (file offset). Returns the HTML and, for
+    /// the top level, the summary HTML.
+    fn fragment(&mut self, text: &str, base: usize, top: bool) -> (String, Option<String>) {
+        self.depth += 1;
+        let (calls, scan_errors) = shortcodes::scan(text);
+        for e in scan_errors {
+            let d = self.error_at(base + e.offset, e.message).with_hint(e.hint);
+            self.diagnostics.push(d);
+        }
+        // Render every shortcode, then swap each call for a token Markdown leaves alone.
+        let mut rendered: Vec<String> = Vec::with_capacity(calls.len());
+        let mut substituted = String::with_capacity(text.len());
+        let mut replacements = Vec::with_capacity(calls.len());
+        let mut last = 0;
+        for (n, call) in calls.iter().enumerate() {
+            rendered.push(self.shortcode(call, text, base));
+            substituted.push_str(&text[last..call.range.start]);
+            let token = format!("{TOKEN_OPEN}{n}{TOKEN_CLOSE}");
+            replacements.push(Replacement {
+                new_start: substituted.len(),
+                new_len: token.len(),
+                old_start: call.range.start,
+                old_len: call.range.len(),
+            });
+            substituted.push_str(&token);
+            last = call.range.end;
+        }
+        substituted.push_str(&text[last..]);
+        let to_file = |offset: usize| base + original_offset(&replacements, offset);
+
+        let (mut html, mut summary, has_raw_html) = self.markdown(&substituted, &to_file, top);
+        if has_raw_html && !self.raw_html {
+            html = sanitize(&html);
+            summary = summary.map(|s| sanitize(&s));
+        }
+        if !rendered.is_empty() {
+            html = substitute_tokens(&html, &rendered);
+            summary = summary.map(|s| substitute_tokens(&s, &rendered));
+        }
+        self.depth -= 1;
+        (html, summary)
+    }
+
+    fn shortcode(&mut self, call: &Call, text: &str, base: usize) -> String {
+        let at = base + call.range.start;
+        let Some(spec) = self.shortcodes.arguments(&call.name) else {
+            let names = self.shortcodes.names();
+            let mut d = self.error_at(at, format!("unknown shortcode `{}`", call.name));
+            d = match crate::diagnostic::did_you_mean(&call.name, names.iter().map(String::as_str))
+            {
+                Some(near) => d.with_hint(format!("did you mean `{near}`?")),
+                None if names.is_empty() => d.with_hint("the theme has no shortcodes"),
+                None => d.with_hint(format!("the theme's shortcodes are: {}", names.join(", "))),
+            };
+            self.diagnostics.push(d);
+            return String::new();
+        };
+        let mut ok = true;
+        let mut args = serde_json::Map::new();
+        for (name, value, offset) in &call.args {
+            match spec.iter().find(|a| &a.name == name) {
+                None => {
+                    let known: Vec<&str> = spec.iter().map(|a| a.name.as_str()).collect();
+                    let mut d = self.error_at(
+                        base + offset,
+                        format!("shortcode `{}` has no argument `{name}`", call.name),
+                    );
+                    d = match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
+                        Some(near) => d.with_hint(format!("did you mean `{near}`?")),
+                        None if known.is_empty() => {
+                            d.with_hint(format!("`{}` takes no arguments", call.name))
+                        }
+                        None => d.with_hint(format!("its arguments are: {}", known.join(", "))),
+                    };
+                    self.diagnostics.push(d);
+                    ok = false;
+                }
+                Some(a) => {
+                    let fits = matches!(
+                        (a.ty.as_str(), value),
+                        ("any", _)
+                            | ("string" | "url" | "date", ArgValue::Str(_))
+                            | ("integer", ArgValue::Int(_))
+                            | ("number", ArgValue::Int(_) | ArgValue::Float(_))
+                            | ("boolean", ArgValue::Bool(_))
+                    );
+                    if !fits {
+                        let d = self
+                            .error_at(
+                                base + offset,
+                                format!(
+                                    "shortcode `{}`: argument `{name}` should be {}, found {}",
+                                    call.name,
+                                    a.ty,
+                                    value.type_name()
+                                ),
+                            )
+                            .with_hint(if a.ty == "string" {
+                                "quote the value".to_string()
+                            } else {
+                                format!("give a {} value", a.ty)
+                            });
+                        self.diagnostics.push(d);
+                        ok = false;
+                    }
+                    args.insert(name.clone(), value.to_json());
+                }
+            }
+        }
+        for a in &spec {
+            if a.required && !args.contains_key(&a.name) {
+                let d = self
+                    .error_at(
+                        at,
+                        format!("shortcode `{}` needs the argument `{}`", call.name, a.name),
+                    )
+                    .with_hint(format!("add `{}=\"…\"` inside the parentheses", a.name));
+                self.diagnostics.push(d);
+                ok = false;
+            } else if !args.contains_key(&a.name) {
+                args.insert(a.name.clone(), serde_json::Value::Null);
+            }
+        }
+        let body = match &call.body {
+            Some(range) if self.depth < MAX_DEPTH => Some(
+                self.fragment(&text[range.clone()], base + range.start, false)
+                    .0,
+            ),
+            Some(_) => {
+                let d = self
+                    .error_at(at, "shortcodes are nested too deeply")
+                    .with_hint("nest at most 16 levels");
+                self.diagnostics.push(d);
+                ok = false;
+                None
+            }
+            None => None,
+        };
+        if !ok {
+            return String::new();
+        }
+        match self.shortcodes.render(&call.name, args, body) {
+            Ok(html) => html,
+            Err(mut d) => {
+                // Say which call in which page made the template fail.
+                let (line, col) = crate::diagnostic::line_col(self.source.file_text, at);
+                d.message = format!(
+                    "{} (in shortcode `{}` called at {}:{line}:{col})",
+                    d.message, call.name, self.source.path
+                );
+                self.diagnostics.push(d);
+                String::new()
+            }
+        }
+    }
+
+    /// Markdown → HTML over the substituted text. Returns the HTML, the summary and whether
+    /// raw HTML was seen.
+    fn markdown(
+        &mut self,
+        text: &str,
+        to_file: &dyn Fn(usize) -> usize,
+        top: bool,
+    ) -> (String, Option<String>, bool) {
+        let parser = Parser::new_ext(text, options(self.smart_punctuation)).into_offset_iter();
+        let mut html = String::with_capacity(text.len() * 3 / 2);
+        let mut summary = None;
+        let mut has_raw_html = false;
+        let mut events: Vec<Event<'_>> = Vec::new();
+        let mut heading: Option<(HeadingLevel, Option<String>, Vec<Event<'_>>, String)> = None;
+        let mut dropped_links: Vec<bool> = Vec::new();
+        for (event, range) in parser {
+            if let Some((_, _, inner, text_acc)) = heading.as_mut() {
+                match event {
+                    Event::End(TagEnd::Heading(_)) => {}
+                    other => {
+                        if let Event::Text(t) | Event::Code(t) = &other {
+                            text_acc.push_str(t);
+                        }
+                        let other = self.link_event(other, &range, to_file, &mut dropped_links);
+                        if let Some(e) = other {
+                            inner.push(e);
+                        }
+                        continue;
+                    }
+                }
+            }
+            match event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    flush(&mut html, &mut events);
+                    heading = Some((level, id.map(|s| s.to_string()), Vec::new(), String::new()));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, explicit, inner, text_acc)) = heading.take() {
+                        self.heading(&mut html, level, explicit, inner, &text_acc);
+                    }
+                }
+                Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
+                    if top && summary.is_none() {
+                        flush(&mut html, &mut events);
+                        summary = Some(close_open_tags(&html));
+                    }
+                }
+                Event::Html(_) | Event::InlineHtml(_) => {
+                    has_raw_html = true;
+                    events.push(event);
+                }
+                Event::Text(ref t) => {
+                    self.word_count += t.split_whitespace().count();
+                    events.push(event);
+                }
+                other => {
+                    if let Some(e) = self.link_event(other, &range, to_file, &mut dropped_links) {
+                        events.push(e);
+                    }
+                }
+            }
+        }
+        flush(&mut html, &mut events);
+        (html, summary, has_raw_html)
+    }
+
+    /// Records `@/` links and neutralises links with unsafe schemes.
+    fn link_event<'e>(
+        &mut self,
+        event: Event<'e>,
+        range: &std::ops::Range<usize>,
+        to_file: &dyn Fn(usize) -> usize,
+        dropped: &mut Vec<bool>,
+    ) -> Option<Event<'e>> {
+        match &event {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                let is_image = matches!(event, Event::Start(Tag::Image { .. }));
+                let offset = to_file(range.start);
+                if let Some(rest) = dest_url.strip_prefix("@/") {
+                    let (path, anchor) = match rest.split_once('#') {
+                        Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                        None => (rest.to_string(), None),
+                    };
+                    let (line, column) = crate::diagnostic::line_col(self.source.file_text, offset);
+                    let source_line = self
+                        .source
+                        .file_text
+                        .lines()
+                        .nth(line - 1)
+                        .unwrap_or_default()
+                        .to_string();
+                    self.links.push(InternalLink {
+                        raw: dest_url.to_string(),
+                        path,
+                        anchor,
+                        line,
+                        column,
+                        source_line,
+                    });
+                }
+                if let Some(scheme) = unsafe_scheme(dest_url) {
+                    let what = if is_image { "image" } else { "link" };
+                    let d = Diagnostic::warning(format!("{what} with a `{scheme}:` address removed"))
+                        .in_file(self.source.path)
+                        .at_offset(self.source.file_text, offset)
+                        .with_hint("only http, https, mailto, tel and site links are kept; the link text stays");
+                    self.diagnostics.push(d);
+                    if !is_image {
+                        dropped.push(true);
+                        return None;
+                    }
+                    return Some(Event::Text(CowStr::Borrowed("")));
+                }
+                if !is_image {
+                    dropped.push(false);
+                }
+                Some(event)
+            }
+            Event::End(TagEnd::Link) => {
+                if dropped.pop() == Some(true) {
+                    None
+                } else {
+                    Some(event)
+                }
+            }
+            Event::End(TagEnd::Image) => Some(event),
+            _ => Some(event),
+        }
+    }
+
+    fn heading(
+        &mut self,
+        html: &mut String,
+        level: HeadingLevel,
+        explicit: Option<String>,
+        inner: Vec<Event<'_>>,
+        text: &str,
+    ) {
+        let base = explicit.unwrap_or_else(|| {
+            let s = crate::slug::slugify(text);
+            if s.is_empty() {
+                "section".to_string()
+            } else {
+                s
+            }
+        });
+        let mut id = base.clone();
+        let mut n = 1;
+        while self.ids.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.ids.insert(id.clone());
+        let has_link = inner
+            .iter()
+            .any(|e| matches!(e, Event::Start(Tag::Link { .. })));
+        let mut inner_html = String::new();
+        pulldown_cmark::html::push_html(&mut inner_html, inner.into_iter());
+        let lvl = level as u8;
+        let id_attr = escape_attr(&id);
+        if has_link {
+            html.push_str(&format!("<h{lvl} id=\"{id_attr}\">{inner_html}</h{lvl}>\n"));
+        } else {
+            html.push_str(&format!("<h{lvl} id=\"{id_attr}\"><a class=\"heading-anchor\" href=\"#{id_attr}\">{inner_html}</a></h{lvl}>\n"));
+        }
+        self.headings.push(Heading {
+            level: lvl,
+            id,
+            title: text.trim().to_string(),
+            children: Vec::new(),
+        });
+    }
+}
+
+fn flush(html: &mut String, events: &mut Vec<Event<'_>>) {
+    if !events.is_empty() {
+        pulldown_cmark::html::push_html(html, events.drain(..));
+    }
+}
+
+fn is_more_marker(h: &str) -> bool {
+    let t = h.trim();
+    t.strip_prefix("<!--")
+        .and_then(|t| t.strip_suffix("-->"))
+        .is_some_and(|inner| inner.trim() == "more")
+}
+
+/// The summary is cut at a block boundary in practice; close any list or quote left open.
+fn close_open_tags(html: &str) -> String {
+    let mut out = html.to_string();
+    let mut stack: Vec<&str> = Vec::new();
+    for tag in ["blockquote", "ul", "ol", "li", "div"] {
+        let opens = html.matches(&format!("<{tag}")).count();
+        let closes = html.matches(&format!("</{tag}>")).count();
+        for _ in closes..opens {
+            stack.push(tag);
+        }
+    }
+    for tag in stack.iter().rev() {
+        out.push_str(&format!("</{tag}>"));
+    }
+    out
+}
+
+fn original_offset(replacements: &[Replacement], offset: usize) -> usize {
+    let mut shift: isize = 0;
+    for r in replacements {
+        if offset < r.new_start {
+            break;
+        }
+        if offset < r.new_start + r.new_len {
+            return r.old_start;
+        }
+        shift = (r.old_start + r.old_len) as isize - (r.new_start + r.new_len) as isize;
+    }
+    (offset as isize + shift).max(0) as usize
+}
+
+/// Puts the rendered shortcodes in place of their tokens; a token alone in a paragraph takes
+/// the paragraph's place (block content must not sit inside `<p>`).
+fn substitute_tokens(html: &str, rendered: &[String]) -> String {
+    let mut out =
+        String::with_capacity(html.len() + rendered.iter().map(String::len).sum::<usize>());
+    let mut rest = html;
+    while let Some(start) = rest.find(TOKEN_OPEN) {
+        let after_open = start + TOKEN_OPEN.len_utf8();
+        let Some(len) = rest[after_open..].find(TOKEN_CLOSE) else {
+            break;
+        };
+        let n: usize = match rest[after_open..after_open + len].parse() {
+            Ok(n) => n,
+            Err(_) => {
+                out.push_str(&rest[..after_open]);
+                rest = &rest[after_open..];
+                continue;
+            }
+        };
+        let end = after_open + len + TOKEN_CLOSE.len_utf8();
+        let replacement = rendered.get(n).map_or("", String::as_str);
+        let before = &rest[..start];
+        if before.ends_with("<p>") && rest[end..].starts_with("</p>") {
+            out.push_str(&before[..before.len() - 3]);
+            out.push_str(replacement);
+            rest = &rest[end + 4..];
+        } else {
+            out.push_str(before);
+            out.push_str(replacement);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn unsafe_scheme(url: &str) -> Option<String> {
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let colon = cleaned.find(':')?;
+    let scheme = &cleaned[..colon];
+    if scheme.is_empty() || cleaned[..colon].contains(['/', '?', '#']) {
+        return None;
+    }
+    let lower = scheme.to_ascii_lowercase();
+    match lower.as_str() {
+        "http" | "https" | "mailto" | "tel" => None,
+        _ => Some(lower),
+    }
+}
+
+pub fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Removes scripts, event handlers, unsafe URLs and unknown tags from HTML that holds raw
+/// HTML from Markdown, keeping everything Markdown itself produces.
+pub fn sanitize(html: &str) -> String {
+    let mut b = ammonia::Builder::default();
+    b.add_generic_attributes(["id", "class"])
+        .add_tags([
+            "input",
+            "figure",
+            "figcaption",
+            "section",
+            "aside",
+            "details",
+            "summary",
+            "mark",
+        ])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("a", ["href", "title"])
+        .link_rel(None)
+        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect());
+    b.clean(html).to_string()
+}
+
+/// Nests a flat list of headings by level.
+fn nest(flat: &[Heading]) -> Vec<Heading> {
+    fn insert(into: &mut Vec<Heading>, h: Heading) {
+        if let Some(last) = into.last_mut() {
+            if h.level > last.level {
+                insert(&mut last.children, h);
+                return;
+            }
+        }
+        into.push(h);
+    }
+    let mut out = Vec::new();
+    for h in flat {
+        insert(&mut out, h.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake;
+    impl Shortcodes for Fake {
+        fn arguments(&self, name: &str) -> Option<Vec<ArgSpec>> {
+            let a = |n: &str, r: bool| ArgSpec {
+                name: n.into(),
+                required: r,
+                ty: "string".into(),
+            };
+            match name {
+                "stat" => Some(vec![a("value", true), a("label", true), a("source", false)]),
+                "callout" => Some(vec![a("kind", false)]),
+                _ => None,
+            }
+        }
+        fn names(&self) -> Vec<String> {
+            vec!["callout".into(), "stat".into()]
+        }
+        fn render(
+            &self,
+            name: &str,
+            args: serde_json::Map<String, serde_json::Value>,
+            body: Option<String>,
+        ) -> Result<String, Diagnostic> {
+            Ok(match name {
+                "stat" => format!(
+                    "<div class=\"stat\">{}</div>",
+                    args["value"].as_str().unwrap_or("")
+                ),
+                _ => format!("<aside>{}</aside>", body.unwrap_or_default()),
+            })
+        }
+    }
+
+    fn md(text: &str) -> (Body, Vec<Diagnostic>) {
+        let src = Source {
+            path: "content/p.md",
+            file_text: text,
+            body_offset: 0,
+        };
+        render(text, &src, true, false, &Fake)
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_anchors() {
+        let (b, d) = md("## Funding\n\n## Funding\n\n### The \"figures\"\n");
+        assert!(d.is_empty());
+        assert_eq!(b.heading_ids, ["funding", "funding-1", "the-figures"]);
+        assert!(
+            b.html.contains(
+                "<h2 id=\"funding\"><a class=\"heading-anchor\" href=\"#funding\">Funding</a></h2>"
+            ),
+            "{}",
+            b.html
+        );
+        assert_eq!(b.toc.len(), 2);
+        assert_eq!(b.toc[1].children[0].id, "the-figures");
+    }
+
+    #[test]
+    fn summary_is_cut_at_more() {
+        let (b, _) = md("First para.\n\n<!-- more -->\n\nRest.\n");
+        assert_eq!(b.summary_html.as_deref(), Some("<p>First para.</p>\n"));
+        assert!(!b.html.contains("more"));
+    }
+
+    #[test]
+    fn shortcodes_render_and_replace_their_paragraph() {
+        let (b, d) = md(
+            "Intro {{ stat(value=\"970\", label=\"knives\") }} inline.\n\n{{ stat(value=\"98\", label=\"firearms\") }}\n\n{% callout(kind=\"info\") %}\n**Bold** text\n{% end %}\n\n`{{ stat() }}`\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(
+            b.html
+                .contains("Intro <div class=\"stat\">970</div> inline."),
+            "{}",
+            b.html
+        );
+        assert!(
+            b.html.contains("\n<div class=\"stat\">98</div>\n") || b.html.starts_with("<p>Intro"),
+            "{}",
+            b.html
+        );
+        assert!(!b.html.contains("<p><div"), "{}", b.html);
+        assert!(
+            b.html
+                .contains("<aside><p><strong>Bold</strong> text</p>\n</aside>"),
+            "{}",
+            b.html
+        );
+        assert!(b.html.contains("<code>{{ stat() }}</code>"), "{}", b.html);
+    }
+
+    #[test]
+    fn shortcode_errors_are_located() {
+        let (_, d) =
+            md("line one\n\n{{ stta(value=\"1\") }}\n\n{{ stat(value=\"1\", lable=\"x\") }}\n");
+        let msgs: Vec<_> = d
+            .iter()
+            .map(|d| (d.line, d.message.clone(), d.hint.clone()))
+            .collect();
+        assert!(
+            msgs.contains(&(
+                Some(3),
+                "unknown shortcode `stta`".into(),
+                Some("did you mean `stat`?".into())
+            )),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&(
+                Some(5),
+                "shortcode `stat` has no argument `lable`".into(),
+                Some("did you mean `label`?".into())
+            )),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(
+                |(l, m, _)| *l == Some(5) && m == "shortcode `stat` needs the argument `label`"
+            ),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn internal_links_are_recorded_with_their_line() {
+        let (b, _) =
+            md("{{ stat(value=\"1\", label=\"x\") }} a\nb [fund](@/initiatives/ylf.md#funding)\n");
+        assert_eq!(b.links.len(), 1);
+        assert_eq!((b.links[0].line, b.links[0].column), (2, 3));
+        assert_eq!(b.links[0].anchor.as_deref(), Some("funding"));
+        assert_eq!(b.links[0].path, "initiatives/ylf.md");
+    }
+
+    #[test]
+    fn raw_html_and_unsafe_links_are_neutralised() {
+        let (b, d) = md(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](data:text/html,hi) [ok](https://e.org)\n",
+        );
+        assert!(!b.html.contains("<script"), "{}", b.html);
+        assert!(!b.html.contains("onerror"), "{}", b.html);
+        assert!(!b.html.contains("javascript:"), "{}", b.html);
+        assert!(!b.html.contains("data:"), "{}", b.html);
+        assert!(
+            b.html.contains("<a href=\"https://e.org\">ok</a>"),
+            "{}",
+            b.html
+        );
+        assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn typography_tables_footnotes_tasks() {
+        let (b, _) = md(
+            "\"Quoted\" -- text\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n- [x] done\n\nNote[^1]\n\n[^1]: The note.\n\n~~old~~\n",
+        );
+        assert!(b.html.contains("“Quoted” – text"), "{}", b.html);
+        assert!(b.html.contains("<table>"));
+        assert!(b.html.contains("checkbox"));
+        assert!(b.html.contains("footnote"));
+        assert!(b.html.contains("<del>old</del>"));
+    }
+}

@@ -1,0 +1,204 @@
+//! parse: each content source → a [`Page`]: decoded text (UTF-8 checked, BOM and CRLF
+//! normalised), typed front matter, rendered body. Pure and run in parallel; every problem of
+//! every file comes back as a diagnostic.
+
+pub mod front_matter;
+pub mod markdown;
+pub mod shortcodes;
+
+use crate::config::SiteConfig;
+use crate::diagnostic::Diagnostic;
+use crate::load::ContentFile;
+use crate::theme::Theme;
+use front_matter::FrontMatter;
+use markdown::Body;
+use rayon::prelude::*;
+
+/// A parsed page or section index.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// Site-relative path of the source (`content/initiatives/x.md`).
+    pub source_path: String,
+    /// Path relative to `content/` (`initiatives/x.md`): what `@/` links name.
+    pub content_path: String,
+    /// `_index.md`: the page of a section.
+    pub is_section: bool,
+    /// `index.md`: a page bundle whose folder's other files belong to it.
+    pub is_bundle: bool,
+    /// The content-relative folder the file is in (`initiatives`; `` at the root).
+    pub dir: String,
+    /// The file name without `.md`.
+    pub stem: String,
+    /// Which schema of the theme applies (the top-level folder, or `default`).
+    pub content_type: String,
+    pub front: FrontMatter,
+    pub body: Body,
+}
+
+/// Parses every content file in parallel. Returns the pages that parsed and every diagnostic
+/// (a file with errors yields no page).
+pub fn parse_all(
+    files: &[ContentFile],
+    config: &SiteConfig,
+    theme: &Theme,
+) -> (Vec<Page>, Vec<Diagnostic>) {
+    let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|f| parse_one(f, config, theme))
+        .collect();
+    let mut pages = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    for (page, mut d) in results {
+        diagnostics.append(&mut d);
+        if let Some(p) = page {
+            pages.push(p);
+        }
+    }
+    (pages, diagnostics)
+}
+
+/// Decodes bytes as UTF-8, dropping a BOM and turning CRLF into LF.
+pub fn decode(path: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            return Err(Diagnostic::error(format!("invalid UTF-8 at line {line}"))
+                .in_file(path)
+                .at_line(line)
+                .with_hint(format!(
+                    "byte {} (column {col}) is not UTF-8; save the file as UTF-8 in your editor",
+                    e.valid_up_to() + 1
+                )));
+        }
+    };
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_string()
+    })
+}
+
+fn parse_one(
+    file: &ContentFile,
+    config: &SiteConfig,
+    theme: &Theme,
+) -> (Option<Page>, Vec<Diagnostic>) {
+    let path = file.source_path.as_str();
+    let text = match decode(path, &file.bytes) {
+        Ok(t) => t,
+        Err(d) => return (None, vec![d]),
+    };
+    let split = match front_matter::split(path, &text) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let content_path = file.content_path.clone();
+    let (dir, name) = match content_path.rsplit_once('/') {
+        Some((d, n)) => (d.to_string(), n.to_string()),
+        None => (String::new(), content_path.clone()),
+    };
+    let stem = name.strip_suffix(".md").unwrap_or(&name).to_string();
+    let is_section = stem == "_index";
+    let is_bundle = stem == "index";
+    let content_type = match dir.split('/').next() {
+        Some(first) if !first.is_empty() => first.to_string(),
+        _ => crate::schema::DEFAULT_TYPE.to_string(),
+    };
+    let mut diagnostics = Vec::new();
+    let front = match front_matter::parse(
+        path,
+        &text,
+        split.front_matter,
+        is_section,
+        &content_type,
+        config,
+        &theme.manifest,
+    ) {
+        Ok(f) => Some(f),
+        Err(mut d) => {
+            diagnostics.append(&mut d);
+            None
+        }
+    };
+    if let Some(fm) = &front {
+        diagnostics.extend(check_paths(path, &text, fm));
+    }
+    let body_offset = text.len() - split.body.len();
+    let source = markdown::Source {
+        path,
+        file_text: &text,
+        body_offset,
+    };
+    let (body, mut d) = markdown::render(
+        split.body,
+        &source,
+        config.markdown.smart_punctuation,
+        config.markdown.raw_html,
+        theme,
+    );
+    diagnostics.append(&mut d);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    let page = match front {
+        Some(front) if !has_errors => Some(Page {
+            source_path: path.to_string(),
+            content_path,
+            is_section,
+            is_bundle,
+            dir,
+            stem,
+            content_type,
+            front,
+            body,
+        }),
+        _ => None,
+    };
+    (page, diagnostics)
+}
+
+/// `slug` and `aliases` can never point outside the output folder.
+fn check_paths(path: &str, text: &str, fm: &FrontMatter) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let line_of = |key: &str| fm.key_lines.get(key).copied().unwrap_or(1);
+    if let Some(slug) = &fm.slug {
+        let problem = if slug.contains(['/', '\\']) {
+            Some("a slug is one URL segment; it cannot contain `/` or `\\`")
+        } else if slug.trim_matches('.').is_empty() {
+            Some("a slug cannot be only dots")
+        } else if crate::slug::slugify(slug).is_empty() {
+            Some("the slug has no letters or digits")
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            out.push(
+                Diagnostic::error(format!("`slug: {slug:?}` is not usable: {p}"))
+                    .in_file(path)
+                    .at(text, line_of("slug"), 7)
+                    .with_hint(
+                        "use letters, digits and hyphens, for example `slug: young-londoners-fund`",
+                    ),
+            );
+        }
+    }
+    for alias in &fm.aliases {
+        if let Err(p) = crate::slug::check_site_path(alias) {
+            let line = text
+                .lines()
+                .enumerate()
+                .skip(line_of("aliases") - 1)
+                .find(|(_, l)| l.contains(alias.as_str()))
+                .map_or(line_of("aliases"), |(i, _)| i + 1);
+            out.push(
+                Diagnostic::error(format!("alias {alias:?} is not usable: {p}"))
+                    .in_file(path)
+                    .at(text, line, 1)
+                    .with_hint("an alias is an old path on this site, such as `/old-page/`"),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,228 @@
+//! render: Site + compiled theme → [`Outputs`] (output path → bytes): every page, section,
+//! taxonomy and term page through the theme's templates (in parallel), `404.html`, alias
+//! redirects, Atom feeds, `sitemap.xml`, `robots.txt`, the theme's fingerprinted static files
+//! and the files from `content/`. Pure: nothing here touches the disk.
+
+pub mod context;
+pub mod format;
+mod xml;
+
+use crate::assemble::Site;
+use crate::config::SiteConfig;
+use crate::diagnostic::Diagnostic;
+use crate::schedule::Schedule;
+use crate::theme::{INDEX_VAR, Theme};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tera::{Context, Value};
+
+/// Output path (relative to the output folder, `/`-separated) → content.
+pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;
+
+/// One page of output to render through a template.
+struct Job<'a> {
+    output: String,
+    template: &'a str,
+    /// The content file it comes from, for error messages.
+    source: String,
+    vars: Vec<(&'static str, Value)>,
+    path: String,
+}
+
+/// Renders the whole site. Template errors are gathered from every page; one broken line in a
+/// template shared by many pages is reported once, with the number of pages it broke.
+pub fn render(
+    site: &Site,
+    theme: &Theme,
+    config: &SiteConfig,
+    schedule: &Schedule,
+) -> (Outputs, Vec<Diagnostic>) {
+    let feeds = feed_paths(site, config);
+    let values = context::build(site, config, schedule, &feeds);
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for (i, s) in site.sections.iter().enumerate() {
+        let default = if s.dir.is_empty() {
+            "index.html"
+        } else {
+            "section.html"
+        };
+        let template = s
+            .page
+            .as_ref()
+            .and_then(|p| p.front.template.as_deref())
+            .unwrap_or(default);
+        jobs.push(Job {
+            output: crate::slug::output_file(&s.path),
+            template,
+            source: s
+                .page
+                .as_ref()
+                .map_or_else(|| "the home page".into(), |p| p.source_path.clone()),
+            vars: vec![("section", values.sections[i].clone())],
+            path: s.path.clone(),
+        });
+    }
+    for (i, p) in site.pages.iter().enumerate() {
+        jobs.push(Job {
+            output: crate::slug::output_file(&p.path),
+            template: p.page.front.template.as_deref().unwrap_or("page.html"),
+            source: p.page.source_path.clone(),
+            vars: vec![
+                ("page", context::page_with_neighbours(&values, site, i)),
+                ("section", values.sections[p.section].clone()),
+            ],
+            path: p.path.clone(),
+        });
+    }
+    for (t, tax) in site.taxonomies.iter().enumerate() {
+        jobs.push(Job {
+            output: crate::slug::output_file(&tax.path),
+            template: "taxonomy.html",
+            source: format!("the `{}` taxonomy page", tax.name),
+            vars: vec![("taxonomy", values.taxonomies[t].clone())],
+            path: tax.path.clone(),
+        });
+        for (n, term) in tax.terms.iter().enumerate() {
+            jobs.push(Job {
+                output: crate::slug::output_file(&term.path),
+                template: "taxonomy_term.html",
+                source: format!("the `{}` term `{}`", tax.name, term.name),
+                vars: vec![
+                    ("taxonomy", values.taxonomies[t].clone()),
+                    ("term", values.terms[t][n].clone()),
+                ],
+                path: term.path.clone(),
+            });
+        }
+    }
+    jobs.push(Job {
+        output: "404.html".into(),
+        template: "404.html",
+        source: "the 404 page".into(),
+        vars: vec![],
+        path: "/404.html".into(),
+    });
+
+    let results: Vec<(String, Result<String, tera::Error>, String)> = jobs
+        .into_par_iter()
+        .map(|job| {
+            let mut ctx = Context::new();
+            ctx.insert_value("config", values.config.clone());
+            ctx.insert_value("site", values.site.clone());
+            ctx.insert_value(INDEX_VAR, values.index.clone());
+            ctx.insert_value("current_path", Value::from(job.path.clone()));
+            ctx.insert_value("current_url", Value::from(context::url(config, &job.path)));
+            for (k, v) in job.vars {
+                ctx.insert_value(k, v);
+            }
+            (
+                job.output,
+                theme.tera.render(job.template, &ctx),
+                job.source,
+            )
+        })
+        .collect();
+
+    let mut outputs = Outputs::new();
+    let mut failures: BTreeMap<
+        (Option<String>, Option<usize>, Option<usize>, String),
+        (Diagnostic, Vec<String>),
+    > = BTreeMap::new();
+    for (output, result, source) in results {
+        match result {
+            Ok(html) => {
+                outputs.insert(output, Arc::new(html.into_bytes()));
+            }
+            Err(e) => {
+                let d = theme.error(&e, None);
+                let key = (d.path.clone(), d.line, d.column, d.message.clone());
+                failures
+                    .entry(key)
+                    .or_insert_with(|| (d, Vec::new()))
+                    .1
+                    .push(source);
+            }
+        }
+    }
+    let mut diagnostics = Vec::new();
+    for (_, (mut d, sources)) in failures {
+        d.message = match sources.len() {
+            1 => format!("{} (while rendering {})", d.message, sources[0]),
+            n => format!(
+                "{} (while rendering {} and {} other pages)",
+                d.message,
+                sources[0],
+                n - 1
+            ),
+        };
+        diagnostics.push(d);
+    }
+
+    for a in &site.aliases {
+        outputs.insert(
+            crate::slug::output_file(&a.path),
+            Arc::new(xml::alias_page(config, &a.target).into_bytes()),
+        );
+    }
+    if config.outputs.feeds {
+        outputs.insert(
+            "atom.xml".into(),
+            Arc::new(
+                xml::atom(
+                    config,
+                    site,
+                    &(0..site.pages.len()).collect::<Vec<_>>(),
+                    "/atom.xml",
+                    &config.title,
+                )
+                .into_bytes(),
+            ),
+        );
+        for (&s, path) in &feeds {
+            let section = &site.sections[s];
+            let title = format!("{} — {}", section.title, config.title);
+            outputs.insert(
+                path.trim_start_matches('/').to_string(),
+                Arc::new(xml::atom(config, site, &section.pages, path, &title).into_bytes()),
+            );
+        }
+    }
+    if config.outputs.sitemap {
+        outputs.insert(
+            "sitemap.xml".into(),
+            Arc::new(xml::sitemap(config, site).into_bytes()),
+        );
+    }
+    if config.outputs.robots {
+        outputs.insert(
+            "robots.txt".into(),
+            Arc::new(xml::robots(config, schedule.is_preview()).into_bytes()),
+        );
+    }
+    for asset in theme.assets.values() {
+        outputs.insert(asset.output.clone(), Arc::clone(&asset.bytes));
+    }
+    for asset in &site.assets {
+        outputs.insert(asset.output.clone(), Arc::clone(&asset.bytes));
+    }
+    (outputs, diagnostics)
+}
+
+/// Sections (other than the home page) with dated pages get their own feed.
+fn feed_paths(site: &Site, config: &SiteConfig) -> BTreeMap<usize, String> {
+    if !config.outputs.feeds {
+        return BTreeMap::new();
+    }
+    site.sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            !s.dir.is_empty()
+                && s.pages
+                    .iter()
+                    .any(|&p| site.pages[p].page.front.date.is_some())
+        })
+        .map(|(i, s)| (i, format!("{}atom.xml", s.path)))
+        .collect()
+}

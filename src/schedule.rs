@@ -1,0 +1,143 @@
+//! Drafts and embargoes: whether a page exists in a build made at a given instant, and whether
+//! it is there only as a preview. Pure.
+
+use crate::parse::front_matter::FrontMatter;
+use jiff::Timestamp;
+
+/// The instant a build is made "as of", and what it may show.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// The instant the site is built as (`--as-of`, or now).
+    pub as_of: Timestamp,
+    /// The real current time (to tell previews from live pages).
+    pub now: Timestamp,
+    /// Include drafts (`--drafts`).
+    pub drafts: bool,
+}
+
+/// A page's state at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Live,
+    Draft,
+    Embargoed { until: Timestamp },
+    Expired { at: Timestamp },
+}
+
+/// Why a page shown in this build would not be shown on the live site right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preview {
+    Draft,
+    Embargoed { until: Timestamp },
+}
+
+pub fn state(fm: &FrontMatter, at: Timestamp) -> State {
+    if let Some(p) = &fm.publish_at {
+        if p.at > at {
+            return State::Embargoed { until: p.at };
+        }
+    }
+    if let Some(e) = &fm.expire_at {
+        if e.at <= at {
+            return State::Expired { at: e.at };
+        }
+    }
+    if fm.draft { State::Draft } else { State::Live }
+}
+
+impl Schedule {
+    /// Whether the page is in this build: `None` when absent, `Some(preview)` when present.
+    pub fn include(&self, fm: &FrontMatter) -> Option<Option<Preview>> {
+        match state(fm, self.as_of) {
+            State::Embargoed { .. } | State::Expired { .. } => None,
+            State::Draft if !self.drafts => None,
+            State::Draft => Some(Some(Preview::Draft)),
+            State::Live => match &fm.publish_at {
+                Some(p) if p.at > self.now => Some(Some(Preview::Embargoed { until: p.at })),
+                _ => Some(None),
+            },
+        }
+    }
+
+    /// Whether this build shows anything the live site must not show yet.
+    pub fn is_preview(&self) -> bool {
+        self.drafts || self.as_of > self.now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::front_matter::When;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn embargo_and_expiry() {
+        let fm = FrontMatter {
+            publish_at: Some(When {
+                at: ts("2026-03-03T09:30:00Z"),
+                date_only: false,
+            }),
+            expire_at: Some(When {
+                at: ts("2026-04-01T00:00:00Z"),
+                date_only: false,
+            }),
+            ..Default::default()
+        };
+        let now = ts("2026-03-01T00:00:00Z");
+        let s = Schedule {
+            as_of: now,
+            now,
+            drafts: false,
+        };
+        assert_eq!(s.include(&fm), None);
+        let s = Schedule {
+            as_of: ts("2026-03-03T09:30:00Z"),
+            now,
+            drafts: false,
+        };
+        assert_eq!(
+            s.include(&fm),
+            Some(Some(Preview::Embargoed {
+                until: ts("2026-03-03T09:30:00Z")
+            }))
+        );
+        assert!(s.is_preview());
+        let s = Schedule {
+            as_of: ts("2026-04-01T00:00:00Z"),
+            now: ts("2026-04-01T00:00:00Z"),
+            drafts: false,
+        };
+        assert_eq!(s.include(&fm), None);
+    }
+
+    #[test]
+    fn drafts_only_with_the_flag() {
+        let fm = FrontMatter {
+            draft: true,
+            ..Default::default()
+        };
+        let now = ts("2026-03-01T00:00:00Z");
+        assert_eq!(
+            Schedule {
+                as_of: now,
+                now,
+                drafts: false
+            }
+            .include(&fm),
+            None
+        );
+        assert_eq!(
+            Schedule {
+                as_of: now,
+                now,
+                drafts: true
+            }
+            .include(&fm),
+            Some(Some(Preview::Draft))
+        );
+    }
+}

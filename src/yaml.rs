@@ -1,0 +1,511 @@
+//! Strict YAML reading for `site.yaml`, `theme.yaml` and front matter: text in, a mapping plus the
+//! line of every key out, and typed getters that turn a wrong type into a located diagnostic
+//! rather than a silent coercion (YAML 1.2 only: `draft: no` is text, and text is not a boolean).
+//!
+//! Pure: works on strings the loader already read.
+
+use crate::diagnostic::Diagnostic;
+use serde_yaml::{Mapping, Value};
+
+/// A parsed YAML mapping that still knows where it came from, so every later complaint about
+/// one of its keys can point at the right line of the right file.
+pub struct Doc<'a> {
+    /// Site-relative path of the file.
+    pub path: &'a str,
+    /// The whole file text (lines are counted in it).
+    pub file_text: &'a str,
+    /// 1-based line of the file on which the YAML block's first line sits.
+    pub first_line: usize,
+    /// The YAML block itself.
+    pub block: &'a str,
+    pub mapping: Mapping,
+}
+
+/// One step into nested YAML, used to find the line of a nested value.
+#[derive(Clone, Copy, Debug)]
+pub enum Step<'k> {
+    Key(&'k str),
+    Index(usize),
+}
+
+impl<'a> Doc<'a> {
+    /// Parses `block`, which starts on line `first_line` of `file_text`. An empty block is an
+    /// empty mapping; anything but a mapping is an error.
+    pub fn parse(
+        path: &'a str,
+        file_text: &'a str,
+        block: &'a str,
+        first_line: usize,
+    ) -> Result<Doc<'a>, Diagnostic> {
+        if let Some((line, col)) = tab_indent(block) {
+            return Err(Diagnostic::error("a tab is used for indentation")
+                .in_file(path)
+                .at(file_text, first_line + line - 1, col)
+                .with_hint(
+                    "YAML allows only spaces for indentation; replace the tab with spaces",
+                ));
+        }
+        let value: Value = match serde_yaml::from_str(block) {
+            Ok(v) => v,
+            Err(e) => return Err(yaml_error(path, file_text, first_line, &e)),
+        };
+        let mapping = match value {
+            Value::Mapping(m) => m,
+            Value::Null => Mapping::new(),
+            other => {
+                return Err(Diagnostic::error(format!(
+                    "expected a mapping of `key: value` lines, found {}",
+                    describe(&other)
+                ))
+                .in_file(path)
+                .at(file_text, first_line, 1)
+                .with_hint("write one `key: value` per line, for example `title: My page`"));
+            }
+        };
+        let doc = Doc {
+            path,
+            file_text,
+            first_line,
+            block,
+            mapping,
+        };
+        for key in doc.mapping.keys() {
+            if !key.is_string() {
+                return Err(doc
+                    .error_at(&[], format!("keys must be text, found {}", describe(key)))
+                    .with_hint("quote the key"));
+            }
+        }
+        Ok(doc)
+    }
+
+    /// The keys of the mapping, in file order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.mapping.keys().filter_map(Value::as_str)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self.mapping.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    /// Line and column (1-based, in the file) of the value at `path`; the key's line when the
+    /// exact spot cannot be found, and the block's first line when not even that can.
+    pub fn locate(&self, path: &[Step<'_>]) -> (usize, usize) {
+        let (line, col) = locate_in_block(self.block, path);
+        (self.first_line + line - 1, col)
+    }
+
+    /// An error located at `path`.
+    pub fn error_at(&self, path: &[Step<'_>], message: impl Into<String>) -> Diagnostic {
+        let (line, col) = self.locate(path);
+        Diagnostic::error(message)
+            .in_file(self.path)
+            .at(self.file_text, line, col)
+    }
+
+    /// Unknown-key errors (with a "did you mean") for every key not in `known`.
+    pub fn unknown_keys<'k>(&self, known: &[&'k str], what: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for key in self.keys() {
+            if known.contains(&key) {
+                continue;
+            }
+            let mut d = self.error_at(&[Step::Key(key)], format!("unknown key `{key}` in {what}"));
+            d.column = Some(1 + indent_of_key(self.block, key));
+            d = match crate::diagnostic::did_you_mean(key, known.iter().copied()) {
+                Some(near) => d.with_hint(format!("did you mean `{near}`?")),
+                None => d.with_hint(format!("the keys allowed here are: {}", known.join(", "))),
+            };
+            out.push(d);
+        }
+        out
+    }
+
+    /// Text at `key`. Numbers and booleans are not text: quote them.
+    pub fn string(&self, key: &str) -> Result<Option<String>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => as_string(v).map(Some).map_err(|(m, h)| {
+                self.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
+                    .with_hint(h)
+            }),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => Err(self
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: expected true or false, found {}", describe(v)),
+                )
+                .with_hint(format!(
+                    "write `{key}: true` or `{key}: false` (YAML 1.2 reads yes/no/on/off as text)"
+                ))),
+        }
+    }
+
+    pub fn integer(&self, key: &str) -> Result<Option<i64>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+            Some(v) => Err(self
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: expected a whole number, found {}", describe(v)),
+                )
+                .with_hint(format!(
+                    "write a number without quotes, for example `{key}: 10`"
+                ))),
+        }
+    }
+
+    /// A list of text values; a single text value is not accepted (say what you mean).
+    pub fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, Diagnostic> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Sequence(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match as_string(item) {
+                        Ok(s) => out.push(s),
+                        Err((m, h)) => {
+                            return Err(self
+                                .error_at(
+                                    &[Step::Key(key), Step::Index(i)],
+                                    format!("`{key}` item {}: {m}", i + 1),
+                                )
+                                .with_hint(h));
+                        }
+                    }
+                }
+                Ok(Some(out))
+            }
+            Some(v) => Err(self
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: expected a list, found {}", describe(v)),
+                )
+                .with_hint(format!(
+                    "write a list, for example `{key}: [\"first\", \"second\"]`"
+                ))),
+        }
+    }
+}
+
+/// Reads a YAML value as text, or says why it is not text and how to fix it.
+pub fn as_string(v: &Value) -> Result<String, (String, String)> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Err((
+            format!("expected text, found the number {n}"),
+            format!("quote this value so it stays exactly as written: \"{n}\""),
+        )),
+        Value::Bool(b) => Err((
+            format!("expected text, found the boolean {b}"),
+            format!("quote this value if you mean the text: \"{b}\""),
+        )),
+        other => Err((
+            format!("expected text, found {}", describe(other)),
+            "write the value on the same line as its key, quoted if it has special characters"
+                .into(),
+        )),
+    }
+}
+
+/// A short description of a YAML value's type for messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) if s.chars().count() <= 40 => format!("the text `{s}`"),
+        Value::String(_) => "a text".into(),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+/// Converts a located YAML syntax error into a diagnostic pointing into the file.
+fn yaml_error(path: &str, file_text: &str, first_line: usize, e: &serde_yaml::Error) -> Diagnostic {
+    let raw = e.to_string();
+    // The error's Display repeats the location ("at line 2 column 3"); we show it our own way.
+    let message = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.clone(),
+    };
+    let (message, hint) = explain(&message);
+    let d = Diagnostic::error(message).in_file(path);
+    let d = match e.location() {
+        Some(loc) => d.at(file_text, first_line + loc.line() - 1, loc.column()),
+        None => d.at(file_text, first_line, 1),
+    };
+    match hint {
+        Some(h) => d.with_hint(h),
+        None => d,
+    }
+}
+
+/// Rewords the YAML library's messages into what a writer needs to know.
+fn explain(message: &str) -> (String, Option<String>) {
+    if let Some(rest) = message.strip_prefix("duplicate entry with key ") {
+        let key = rest.trim_matches('"');
+        return (
+            format!("duplicate key `{key}`"),
+            Some(format!(
+                "`{key}` is already set above; keep only one of them"
+            )),
+        );
+    }
+    if message.contains("recursion limit exceeded") {
+        return (
+            "the YAML is nested too deeply".into(),
+            Some("flatten the structure; front matter needs only a few levels".into()),
+        );
+    }
+    if message.contains("repetition limit exceeded") {
+        return (
+            "the YAML expands to too much data through anchors and aliases".into(),
+            Some("remove the `&anchor` / `*alias` references".into()),
+        );
+    }
+    if message.contains("mapping values are not allowed") {
+        return (
+            format!("invalid YAML: {message}"),
+            Some("a value that contains `: ` must be quoted".into()),
+        );
+    }
+    (format!("invalid YAML: {message}"), None)
+}
+
+fn tab_indent(block: &str) -> Option<(usize, usize)> {
+    for (i, line) in block.lines().enumerate() {
+        let indent: String = line
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        if let Some(pos) = indent.find('\t') {
+            if line.trim().is_empty() {
+                continue;
+            }
+            return Some((i + 1, pos + 1));
+        }
+    }
+    None
+}
+
+fn indent_of_key(block: &str, key: &str) -> usize {
+    let (line, _) = locate_in_block(block, &[Step::Key(key)]);
+    block
+        .lines()
+        .nth(line - 1)
+        .map_or(0, |l| l.len() - l.trim_start().len())
+}
+
+/// Finds a key or list item in block-style YAML by indentation. A heuristic good for the
+/// front matter people write by hand; flow style (`[a, b]`) stays on its parent's line.
+fn locate_in_block(block: &str, path: &[Step<'_>]) -> (usize, usize) {
+    let lines: Vec<&str> = block.lines().collect();
+    let mut current = 0usize; // index of the line we are on
+    let mut col = 1usize;
+    let mut parent_indent: isize = -1;
+    let mut first = true;
+    for step in path {
+        let start = if first { 0 } else { current + 1 };
+        // For a key in a list item (`- key: v`), the key can sit on the item's own line.
+        let same_line_first = !first
+            && matches!(step, Step::Key(_))
+            && lines
+                .get(current)
+                .is_some_and(|l| l.trim_start().starts_with("- "));
+        let mut found = None;
+        let mut item_count = 0usize;
+        let mut item_indent: Option<usize> = None;
+        let search_from = if same_line_first { current } else { start };
+        for (i, line) in lines.iter().enumerate().skip(search_from) {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            if i != current && (indent as isize) <= parent_indent && !(first && indent == 0) {
+                break;
+            }
+            match step {
+                Step::Key(k) => {
+                    let body = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+                    let body_indent = line.len() - body.len();
+                    if i != current
+                        && !first
+                        && i > current
+                        && item_boundary(
+                            trimmed,
+                            indent,
+                            parent_indent,
+                            same_line_first,
+                            &lines,
+                            current,
+                        )
+                    {
+                        break;
+                    }
+                    if key_matches(body, k) && (first && indent == 0 || !first) {
+                        let after = body.find(':').map_or(0, |p| p + 1);
+                        let value_off = body[after..].len() - body[after..].trim_start().len();
+                        found =
+                            Some((i, body_indent + after + value_off + 1, body_indent as isize));
+                        break;
+                    }
+                }
+                Step::Index(n) => {
+                    if trimmed.starts_with("- ") || trimmed == "-" {
+                        let ii = *item_indent.get_or_insert(indent);
+                        if indent == ii {
+                            if item_count == *n {
+                                found = Some((i, indent + 3, indent as isize));
+                                break;
+                            }
+                            item_count += 1;
+                        }
+                    }
+                }
+            }
+        }
+        match found {
+            Some((i, c, ind)) => {
+                current = i;
+                col = c;
+                parent_indent = match step {
+                    Step::Key(_) => ind,
+                    Step::Index(_) => ind,
+                };
+            }
+            None => break,
+        }
+        first = false;
+    }
+    (current + 1, col)
+}
+
+fn item_boundary(
+    trimmed: &str,
+    indent: usize,
+    _parent: isize,
+    same_line_first: bool,
+    lines: &[&str],
+    current: usize,
+) -> bool {
+    // When searching inside a list item, the next item at the same indentation ends it.
+    if !same_line_first {
+        return false;
+    }
+    let item_line = lines[current];
+    let item_indent = item_line.len() - item_line.trim_start().len();
+    indent == item_indent && trimmed.starts_with("- ")
+}
+
+fn key_matches(body: &str, key: &str) -> bool {
+    let rest = if let Some(r) = body.strip_prefix(key) {
+        r
+    } else if let Some(r) = body.strip_prefix(&format!("\"{key}\"")) {
+        r
+    } else if let Some(r) = body.strip_prefix(&format!("'{key}'")) {
+        r
+    } else {
+        return false;
+    };
+    rest.trim_start().starts_with(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Result<Doc<'_>, Diagnostic> {
+        Doc::parse("f.yaml", text, text, 1)
+    }
+
+    #[test]
+    fn locates_keys_items_and_nested_keys() {
+        let text = "title: A\nstats:\n  - value: \"1\"\n    label: one\n  - value: \"2\"\n    label: two\nend: x\n";
+        let d = doc(text).unwrap();
+        assert_eq!(d.locate(&[Step::Key("title")]), (1, 8));
+        assert_eq!(d.locate(&[Step::Key("stats"), Step::Index(1)]), (5, 5));
+        assert_eq!(
+            d.locate(&[Step::Key("stats"), Step::Index(1), Step::Key("label")]),
+            (6, 12)
+        );
+        assert_eq!(
+            d.locate(&[Step::Key("stats"), Step::Index(0), Step::Key("value")]),
+            (3, 12)
+        );
+        assert_eq!(d.locate(&[Step::Key("end")]), (7, 6));
+    }
+
+    #[test]
+    fn no_yaml_1_1_coercion() {
+        let d = doc("draft: no\ncode: 1.10\n").unwrap();
+        let e = d.bool("draft").unwrap_err();
+        assert!(
+            e.message
+                .contains("expected true or false, found the text `no`"),
+            "{}",
+            e.message
+        );
+        assert_eq!((e.line, e.column), (Some(1), Some(8)));
+        let e = d.string("code").unwrap_err();
+        assert!(e.hint.unwrap().contains("quote this value"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_their_line() {
+        let e = doc("title: a\nx: 1\ntitle: b\n").err().unwrap();
+        assert_eq!(e.message, "duplicate key `title`");
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn tabs_and_non_mappings_are_errors() {
+        assert!(doc("a:\n\tb: 1\n").err().unwrap().message.contains("tab"));
+        assert!(
+            doc("- a\n- b\n")
+                .err()
+                .unwrap()
+                .message
+                .contains("found a list")
+        );
+        assert!(doc("").unwrap().mapping.is_empty());
+    }
+
+    #[test]
+    fn alias_bomb_fails_fast() {
+        let mut s = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (i, c) in "bcdefghi".chars().enumerate() {
+            let prev = (b'a' + i as u8) as char;
+            s.push_str(&format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        }
+        let t = std::time::Instant::now();
+        let e = doc(&s).err().unwrap();
+        assert!(e.message.contains("anchors and aliases"), "{}", e.message);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let s = format!("a: {}", "[".repeat(100_000));
+        let e = doc(&s).err().unwrap();
+        assert!(
+            e.message.contains("nested too deeply") || e.message.contains("invalid YAML"),
+            "{}",
+            e.message
+        );
+    }
+}
