@@ -112,10 +112,11 @@ pub fn assemble(
     let mut section_pages = Vec::new();
     let mut pages = Vec::new();
     for page in parsed {
-        if let Some(t) = &page.front.template {
-            if !template_names.contains(t) {
-                let line = page.front.key_lines.get("template").copied().unwrap_or(1);
-                diagnostics.push(
+        if let Some(t) = &page.front.template
+            && !template_names.contains(t)
+        {
+            let line = page.front.key_lines.get("template").copied().unwrap_or(1);
+            diagnostics.push(
                     Diagnostic::error(format!("there is no template `{t}`"))
                         .in_file(page.source_path.clone())
                         .at_line(line)
@@ -124,7 +125,6 @@ pub fn assemble(
                             None => "name a template file of the theme or of the site's templates/ folder".into(),
                         }),
                 );
-            }
         }
         match schedule.include(&page.front) {
             None => {
@@ -391,10 +391,10 @@ fn dir_path(dir: &str, own_slug: Option<&str>, known: &HashMap<String, String>) 
     if dir.is_empty() {
         return "/".into();
     }
-    if own_slug.is_none() {
-        if let Some(p) = known.get(dir) {
-            return p.clone();
-        }
+    if own_slug.is_none()
+        && let Some(p) = known.get(dir)
+    {
+        return p.clone();
     }
     let (parent, last) = match dir.rsplit_once('/') {
         Some((p, l)) => (p, l),
@@ -414,10 +414,8 @@ fn dir_path(dir: &str, own_slug: Option<&str>, known: &HashMap<String, String>) 
 /// The section a folder belongs to: itself (unless `strict`), else its nearest ancestor.
 fn nearest_section(dir: &str, sections: &BTreeMap<String, usize>, strict: bool) -> Option<usize> {
     let mut d = dir.to_string();
-    if !strict {
-        if let Some(&i) = sections.get(&d) {
-            return Some(i);
-        }
+    if !strict && let Some(&i) = sections.get(&d) {
+        return Some(i);
     }
     loop {
         if d.is_empty() {
@@ -462,7 +460,7 @@ fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> Vec<TaxonomyIndex> {
                     .then_with(|| pa.title.cmp(&pb.title))
             });
         }
-        terms.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        terms.sort_by_key(|a| a.name.to_lowercase());
         out.push(TaxonomyIndex {
             name: tax.name.clone(),
             title: tax.title.clone(),
@@ -617,27 +615,25 @@ fn resolve_links(
                     }
                 }
                 Some((Some(path), ids)) => {
-                    if let Some(anchor) = &link.anchor {
-                        if !ids.iter().any(|i| i == anchor) {
-                            let d = located(Diagnostic::error(format!(
-                                "link to a missing anchor: `#{anchor}` is not a heading in {key}"
-                            )));
-                            out.push(
-                                match crate::diagnostic::did_you_mean(
-                                    anchor,
-                                    ids.iter().map(String::as_str),
-                                ) {
-                                    Some(near) => d.with_hint(format!("did you mean `#{near}`?")),
-                                    None if ids.is_empty() => {
-                                        d.with_hint("that page has no headings")
-                                    }
-                                    None => {
-                                        d.with_hint(format!("its headings are: {}", ids.join(", ")))
-                                    }
-                                },
-                            );
-                            continue;
-                        }
+                    if let Some(anchor) = &link.anchor
+                        && !ids.iter().any(|i| i == anchor)
+                    {
+                        let d = located(Diagnostic::error(format!(
+                            "link to a missing anchor: `#{anchor}` is not a heading in {key}"
+                        )));
+                        out.push(
+                            match crate::diagnostic::did_you_mean(
+                                anchor,
+                                ids.iter().map(String::as_str),
+                            ) {
+                                Some(near) => d.with_hint(format!("did you mean `#{near}`?")),
+                                None if ids.is_empty() => d.with_hint("that page has no headings"),
+                                None => {
+                                    d.with_hint(format!("its headings are: {}", ids.join(", ")))
+                                }
+                            },
+                        );
+                        continue;
                     }
                     let url = format!(
                         "{base_path}{}{}",

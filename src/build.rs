@@ -191,8 +191,7 @@ fn next_change(pages: &[parse::Page], as_of: Timestamp) -> Option<Timestamp> {
         .filter(|t| *t > as_of)
         .min()
         .filter(|_| true)
-        .map(|t| {
+        .inspect(|_t| {
             let _ = schedule::State::Live;
-            t
         })
 }

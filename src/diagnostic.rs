@@ -122,9 +122,10 @@ impl Diagnostic {
         if let (Some(line), Some(src)) = (self.line, &self.source_line) {
             let number = line.to_string();
             let pad = " ".repeat(number.len());
+            let (src, col) = window(src, self.column);
             let shown = src.replace('\t', "    ");
             out.push_str(&format!("{pad} |\n{number} | {shown}\n"));
-            if let Some(col) = self.column {
+            if let Some(col) = col {
                 let prefix: String = src.chars().take(col.saturating_sub(1)).collect();
                 let width = prefix.replace('\t', "    ").chars().count();
                 out.push_str(&format!("{pad} | {}^\n", " ".repeat(width)));
@@ -141,6 +142,28 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
     }
+}
+
+/// Lines longer than this are shown as a window around the column.
+const MAX_SHOWN: usize = 100;
+
+/// Cuts a long line down to a window around `column`, moving the column with it.
+fn window(line: &str, column: Option<usize>) -> (String, Option<usize>) {
+    let len = line.chars().count();
+    if len <= MAX_SHOWN {
+        return (line.to_string(), column);
+    }
+    let col = column.unwrap_or(1).min(len + 1);
+    let start = col
+        .saturating_sub(MAX_SHOWN / 2)
+        .min(len.saturating_sub(MAX_SHOWN));
+    let body: String = line.chars().skip(start).take(MAX_SHOWN).collect();
+    let (prefix, shift) = if start > 0 { ("…", 1) } else { ("", 0) };
+    let suffix = if start + MAX_SHOWN < len { "…" } else { "" };
+    (
+        format!("{prefix}{body}{suffix}"),
+        column.map(|_| col - start + shift),
+    )
 }
 
 /// 1-based line and character column of a byte offset (clamped to the text).

@@ -32,15 +32,15 @@ pub enum Preview {
 }
 
 pub fn state(fm: &FrontMatter, at: Timestamp) -> State {
-    if let Some(p) = &fm.publish_at {
-        if p.at > at {
-            return State::Embargoed { until: p.at };
-        }
+    if let Some(p) = &fm.publish_at
+        && p.at > at
+    {
+        return State::Embargoed { until: p.at };
     }
-    if let Some(e) = &fm.expire_at {
-        if e.at <= at {
-            return State::Expired { at: e.at };
-        }
+    if let Some(e) = &fm.expire_at
+        && e.at <= at
+    {
+        return State::Expired { at: e.at };
     }
     if fm.draft { State::Draft } else { State::Live }
 }

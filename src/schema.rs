@@ -352,20 +352,19 @@ pub fn check_value(
                     );
                 }
             }
-            if let Some(values) = &field.values {
-                if !values.iter().any(|v| v == s) {
-                    let d = doc.error_at(
-                        at,
-                        format!("`{name}`: `{s}` is not one of {}", values.join(", ")),
-                    );
-                    errors.push(
-                        match crate::diagnostic::did_you_mean(s, values.iter().map(String::as_str))
-                        {
-                            Some(near) => d.with_hint(format!("did you mean `{near}`?")),
-                            None => d.with_hint(format!("use one of: {}", values.join(", "))),
-                        },
-                    );
-                }
+            if let Some(values) = &field.values
+                && !values.iter().any(|v| v == s)
+            {
+                let d = doc.error_at(
+                    at,
+                    format!("`{name}`: `{s}` is not one of {}", values.join(", ")),
+                );
+                errors.push(
+                    match crate::diagnostic::did_you_mean(s, values.iter().map(String::as_str)) {
+                        Some(near) => d.with_hint(format!("did you mean `{near}`?")),
+                        None => d.with_hint(format!("use one of: {}", values.join(", "))),
+                    },
+                );
             }
             if field.ty == FieldType::Url
                 && !(s.starts_with("https://")

@@ -88,10 +88,10 @@ impl Theme {
             for (name, text) in &batch {
                 let mut probe = Tera::new();
                 register(&mut probe, config, Arc::clone(&theme.assets));
-                if let Err(e) = probe.add_raw_template(name, text) {
-                    if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
-                        found.push(theme.error(&e, None));
-                    }
+                if let Err(e) = probe.add_raw_template(name, text)
+                    && matches!(e.kind(), tera::ErrorKind::SyntaxError(_))
+                {
+                    found.push(theme.error(&e, None));
                 }
             }
             if found.is_empty() {
@@ -247,9 +247,20 @@ impl Theme {
         } else if let Some(n) = name {
             d = d.in_file(n);
         }
-        d.with_hint(
-            "fix the template; `a?.b` and `| default(value=…)` handle values that may be missing",
-        )
+        let hint = if d.message.starts_with("Unknown function") {
+            "templates get data, not the environment or files; the functions are get_page, get_section, get_taxonomy, get_url, asset_url, range and throw"
+        } else if d.message.starts_with("Unknown template")
+            || d.message.contains("is inheriting from")
+        {
+            "templates are found by name in the theme's templates/ folder and the site's templates/ folder; nothing else can be included"
+        } else if d.message.starts_with("Unknown filter") {
+            "placard adds money, number, date, absolute_url, slugify and json to Tera's built-in filters"
+        } else if d.message.contains("is not defined") {
+            "a value that may be missing can be read with `a?.b`, tested with `{% if a %}`, or given `| default(value=…)`"
+        } else {
+            "see the README's template reference for what the context holds"
+        };
+        d.with_hint(hint)
     }
 }
 

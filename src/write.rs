@@ -110,6 +110,9 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), WriteError> {
     let parent = parent
         .canonicalize()
         .map_err(|e| WriteError::Io(format!("cannot open {}: {e}", parent.display())))?;
+    if out.canonicalize().is_ok_and(|c| c.parent().is_none()) {
+        return refuse("it is the root of the file system");
+    }
     let Some(name) = out.file_name() else {
         return refuse("it is not a folder name");
     };

@@ -45,9 +45,26 @@ impl<'a> Doc<'a> {
                     "YAML allows only spaces for indentation; replace the tab with spaces",
                 ));
         }
+        if let Some((line, col)) = too_deep(block) {
+            return Err(Diagnostic::error("the YAML is nested too deeply")
+                .in_file(path)
+                .at(file_text, first_line + line - 1, col)
+                .with_hint(format!("flatten the structure; front matter needs only a few levels (at most {MAX_DEPTH})")));
+        }
         let value: Value = match serde_yaml::from_str(block) {
             Ok(v) => v,
-            Err(e) => return Err(yaml_error(path, file_text, first_line, &e)),
+            Err(e) => {
+                let mut d = yaml_error(path, file_text, first_line, &e);
+                if let Some(key) = d
+                    .message
+                    .strip_prefix("duplicate key `")
+                    .and_then(|k| k.strip_suffix('`'))
+                    && let Some(line) = second_top_level(block, key)
+                {
+                    d = d.at(file_text, first_line + line - 1, 1);
+                }
+                return Err(d);
+            }
         };
         let mapping = match value {
             Value::Mapping(m) => m,
@@ -107,7 +124,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Unknown-key errors (with a "did you mean") for every key not in `known`.
-    pub fn unknown_keys<'k>(&self, known: &[&'k str], what: &str) -> Vec<Diagnostic> {
+    pub fn unknown_keys(&self, known: &[&str], what: &str) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for key in self.keys() {
             if known.contains(&key) {
@@ -129,8 +146,19 @@ impl<'a> Doc<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => as_string(v).map(Some).map_err(|(m, h)| {
-                self.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
-                    .with_hint(h)
+                let d = self.error_at(&[Step::Key(key)], format!("`{key}`: {m}"));
+                // Say it with the text as written (`1.10`, not the number 1.1).
+                let raw = d
+                    .source_line
+                    .as_deref()
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.split(" #").next().unwrap_or("").trim().to_string());
+                match raw.filter(|r| !r.is_empty() && !v.is_mapping() && !v.is_sequence()) {
+                    Some(r) => d.with_hint(format!(
+                        "quote this value so it stays exactly as written: `{key}: \"{r}\"`"
+                    )),
+                    None => d.with_hint(h),
+                }
             }),
         }
     }
@@ -203,11 +231,11 @@ pub fn as_string(v: &Value) -> Result<String, (String, String)> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Err((
-            format!("expected text, found the number {n}"),
+            "expected text, found a number".to_string(),
             format!("quote this value so it stays exactly as written: \"{n}\""),
         )),
         Value::Bool(b) => Err((
-            format!("expected text, found the boolean {b}"),
+            "expected text, found a boolean (true or false)".to_string(),
             format!("quote this value if you mean the text: \"{b}\""),
         )),
         other => Err((
@@ -284,6 +312,51 @@ fn explain(message: &str) -> (String, Option<String>) {
     (format!("invalid YAML: {message}"), None)
 }
 
+/// How deep flow collections (`[`, `{`) may nest before the parser is asked to read them.
+const MAX_DEPTH: usize = 64;
+
+/// The line and column where flow nesting passes [`MAX_DEPTH`], checked without parsing (a
+/// parser fed 100,000 `[` spends seconds before it gives up).
+fn too_deep(block: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, line) in block.lines().enumerate() {
+        let mut prev = ' ';
+        for (j, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q && prev != '\\' => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'')
+                    if prev == ' ' || prev == '[' || prev == '{' || prev == ',' || prev == ':' =>
+                {
+                    quote = Some(c)
+                }
+                (None, '#') if prev == ' ' => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some((i + 1, j + 1));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    None
+}
+
+/// The 1-based line of the second top-level occurrence of `key`.
+fn second_top_level(block: &str, key: &str) -> Option<usize> {
+    block
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with([' ', '\t']) && key_matches(l, key))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+}
+
 fn tab_indent(block: &str) -> Option<(usize, usize)> {
     for (i, line) in block.lines().enumerate() {
         let indent: String = line
@@ -308,106 +381,79 @@ fn indent_of_key(block: &str, key: &str) -> usize {
         .map_or(0, |l| l.len() - l.trim_start().len())
 }
 
-/// Finds a key or list item in block-style YAML by indentation. A heuristic good for the
-/// front matter people write by hand; flow style (`[a, b]`) stays on its parent's line.
+/// Finds a key or list item in block-style YAML by indentation: a heuristic good for the front
+/// matter people write by hand. Returns the 1-based line and the column of the value; flow
+/// style (`[a, b]`) stays on its parent's line.
 fn locate_in_block(block: &str, path: &[Step<'_>]) -> (usize, usize) {
     let lines: Vec<&str> = block.lines().collect();
-    let mut current = 0usize; // index of the line we are on
-    let mut col = 1usize;
-    let mut parent_indent: isize = -1;
-    let mut first = true;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    // The lines that belong to the value found so far: [start, end), children deeper than
+    // `parent`. The line `start` is the key or item itself (its value may be on it).
+    let (mut start, mut end, mut parent) = (0usize, lines.len(), -1isize);
+    let (mut line, mut col) = (0usize, 1usize);
+    let mut at_root = true;
     for step in path {
-        let start = if first { 0 } else { current + 1 };
-        // For a key in a list item (`- key: v`), the key can sit on the item's own line.
-        let same_line_first = !first
-            && matches!(step, Step::Key(_))
-            && lines
-                .get(current)
-                .is_some_and(|l| l.trim_start().starts_with("- "));
+        let from = if at_root { 0 } else { start };
         let mut found = None;
-        let mut item_count = 0usize;
-        let mut item_indent: Option<usize> = None;
-        let search_from = if same_line_first { current } else { start };
-        for (i, line) in lines.iter().enumerate().skip(search_from) {
-            let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let indent = line.len() - trimmed.len();
-            if i != current && (indent as isize) <= parent_indent && !(first && indent == 0) {
-                break;
-            }
-            match step {
-                Step::Key(k) => {
-                    let body = trimmed.strip_prefix("- ").unwrap_or(trimmed);
-                    let body_indent = line.len() - body.len();
-                    if i != current
-                        && !first
-                        && i > current
-                        && item_boundary(
-                            trimmed,
-                            indent,
-                            parent_indent,
-                            same_line_first,
-                            &lines,
-                            current,
-                        )
-                    {
-                        break;
+        match step {
+            Step::Key(k) => {
+                for (i, l) in lines.iter().enumerate().take(end).skip(from) {
+                    if blank(l) {
+                        continue;
                     }
-                    if key_matches(body, k) && (first && indent == 0 || !first) {
+                    let body = l.trim_start();
+                    let body = body.strip_prefix("- ").unwrap_or(body);
+                    let key_indent = l.len() - body.len();
+                    if (key_indent as isize) > parent && key_matches(body, k) {
                         let after = body.find(':').map_or(0, |p| p + 1);
-                        let value_off = body[after..].len() - body[after..].trim_start().len();
-                        found =
-                            Some((i, body_indent + after + value_off + 1, body_indent as isize));
+                        let gap = body[after..].len() - body[after..].trim_start().len();
+                        found = Some((i, key_indent, key_indent + after + gap + 1));
                         break;
                     }
                 }
-                Step::Index(n) => {
-                    if trimmed.starts_with("- ") || trimmed == "-" {
-                        let ii = *item_indent.get_or_insert(indent);
-                        if indent == ii {
-                            if item_count == *n {
-                                found = Some((i, indent + 3, indent as isize));
-                                break;
-                            }
-                            item_count += 1;
-                        }
-                    }
-                }
-            }
-        }
-        match found {
-            Some((i, c, ind)) => {
-                current = i;
-                col = c;
-                parent_indent = match step {
-                    Step::Key(_) => ind,
-                    Step::Index(_) => ind,
+                let Some((i, key_indent, c)) = found else {
+                    break;
                 };
+                let scope_end = (i + 1..end)
+                    .find(|&j| {
+                        let l = lines[j];
+                        !blank(l)
+                            && (indent(l) < key_indent
+                                || (indent(l) == key_indent && !l.trim_start().starts_with('-')))
+                    })
+                    .unwrap_or(end);
+                (start, end, parent, line, col) = (i, scope_end, key_indent as isize, i, c);
             }
-            None => break,
+            Step::Index(n) => {
+                let mut item_indent = None;
+                let mut count = 0;
+                let first = start + usize::from(!at_root);
+                for (i, l) in lines.iter().enumerate().take(end).skip(first) {
+                    let t = l.trim_start();
+                    if blank(l) || !(t.starts_with("- ") || t == "-") {
+                        continue;
+                    }
+                    let ii = *item_indent.get_or_insert(indent(l));
+                    if indent(l) != ii {
+                        continue;
+                    }
+                    if count == *n {
+                        found = Some((i, ii, 0));
+                        break;
+                    }
+                    count += 1;
+                }
+                let Some((i, ii, _)) = found else { break };
+                let scope_end = (i + 1..end)
+                    .find(|&j| !blank(lines[j]) && indent(lines[j]) <= ii)
+                    .unwrap_or(end);
+                (start, end, parent, line, col) = (i, scope_end, ii as isize, i, ii + 3);
+            }
         }
-        first = false;
+        at_root = false;
     }
-    (current + 1, col)
-}
-
-fn item_boundary(
-    trimmed: &str,
-    indent: usize,
-    _parent: isize,
-    same_line_first: bool,
-    lines: &[&str],
-    current: usize,
-) -> bool {
-    // When searching inside a list item, the next item at the same indentation ends it.
-    if !same_line_first {
-        return false;
-    }
-    let item_line = lines[current];
-    let item_indent = item_line.len() - item_line.trim_start().len();
-    indent == item_indent && trimmed.starts_with("- ")
+    (line + 1, col)
 }
 
 fn key_matches(body: &str, key: &str) -> bool {

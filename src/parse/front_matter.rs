@@ -71,8 +71,7 @@ pub fn split<'a>(path: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     };
     let start = text.len() - rest.len();
     let mut offset = start;
-    let mut line_no = 2;
-    for line in rest.split_inclusive('\n') {
+    for (line_no, line) in (2..).zip(rest.split_inclusive('\n')) {
         let bare = line.trim_end_matches('\n').trim_end_matches([' ', '\t']);
         if bare == "---" {
             let block = &text[start..offset];
@@ -87,7 +86,6 @@ pub fn split<'a>(path: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
             });
         }
         offset += line.len();
-        line_no += 1;
         if offset - start > MAX_FRONT_MATTER {
             return Err(too_big(path, text));
         }
@@ -267,29 +265,27 @@ pub fn parse(
             }
         };
     }
-    if let (Some(p), Some(e)) = (&fm.publish_at, &fm.expire_at) {
-        if e.at <= p.at {
-            errors.push(
-                doc.error_at(
-                    &[Step::Key("expire_at")],
-                    "`expire_at` is not after `publish_at`",
-                )
-                .with_hint("the page would never be live; check both times"),
-            );
-        }
+    if let (Some(p), Some(e)) = (&fm.publish_at, &fm.expire_at)
+        && e.at <= p.at
+    {
+        errors.push(
+            doc.error_at(
+                &[Step::Key("expire_at")],
+                "`expire_at` is not after `publish_at`",
+            )
+            .with_hint("the page would never be live; check both times"),
+        );
     }
-    if let Some(t) = &fm.template {
-        if !valid_template_name(t) {
-            errors.push(
-                doc.error_at(
-                    &[Step::Key("template")],
-                    format!("`template`: `{t}` is not a template name"),
-                )
-                .with_hint(
-                    "name a template file inside the theme, for example `template: page.html`",
-                ),
-            );
-        }
+    if let Some(t) = &fm.template
+        && !valid_template_name(t)
+    {
+        errors.push(
+            doc.error_at(
+                &[Step::Key("template")],
+                format!("`template`: `{t}` is not a template name"),
+            )
+            .with_hint("name a template file inside the theme, for example `template: page.html`"),
+        );
     }
     for tax in &config.taxonomies {
         if let Some(terms) = take!(doc.string_list(&tax.name)) {
@@ -307,7 +303,7 @@ pub fn parse(
             fm.taxonomies.insert(tax.name.clone(), terms);
         }
     }
-    check_schema(&doc, &schema, &mut fm, &mut errors);
+    check_schema(&doc, &schema, is_section, &mut fm, &mut errors);
     if errors.is_empty() {
         Ok(fm)
     } else {
@@ -316,15 +312,19 @@ pub fn parse(
 }
 
 /// Applies the theme's schema: types of declared keys, required keys, lengths of core keys.
+/// A section's `_index.md` is checked for the types of what it sets, but the theme's required
+/// keys are for pages.
 fn check_schema(
     doc: &Doc<'_>,
     schema: &BTreeMap<String, Field>,
+    is_section: bool,
     fm: &mut FrontMatter,
     errors: &mut Vec<Diagnostic>,
 ) {
     let present = |k: &str| doc.get(k).is_some();
     for (key, field) in schema {
-        let required = field.required || field.required_with.as_deref().is_some_and(present);
+        let required =
+            !is_section && (field.required || field.required_with.as_deref().is_some_and(present));
         if required && !present(key) {
             let why = match &field.required_with {
                 Some(other) if !field.required => format!(" when `{other}` is set"),

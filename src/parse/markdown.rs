@@ -626,11 +626,11 @@ pub fn sanitize(html: &str) -> String {
 /// Nests a flat list of headings by level.
 fn nest(flat: &[Heading]) -> Vec<Heading> {
     fn insert(into: &mut Vec<Heading>, h: Heading) {
-        if let Some(last) = into.last_mut() {
-            if h.level > last.level {
-                insert(&mut last.children, h);
-                return;
-            }
+        if let Some(last) = into.last_mut()
+            && h.level > last.level
+        {
+            insert(&mut last.children, h);
+            return;
         }
         into.push(h);
     }

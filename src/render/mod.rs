@@ -20,6 +20,9 @@ use tera::{Context, Value};
 /// Output path (relative to the output folder, `/`-separated) → content.
 pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;
 
+/// Template errors grouped by where they are: (file, line, column, message).
+type FailureKey = (Option<String>, Option<usize>, Option<usize>, String);
+
 /// One page of output to render through a template.
 struct Job<'a> {
     output: String,
@@ -125,10 +128,7 @@ pub fn render(
         .collect();
 
     let mut outputs = Outputs::new();
-    let mut failures: BTreeMap<
-        (Option<String>, Option<usize>, Option<usize>, String),
-        (Diagnostic, Vec<String>),
-    > = BTreeMap::new();
+    let mut failures: BTreeMap<FailureKey, (Diagnostic, Vec<String>)> = BTreeMap::new();
     for (output, result, source) in results {
         match result {
             Ok(html) => {

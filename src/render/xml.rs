@@ -85,12 +85,41 @@ pub fn atom(
         if let Some(s) = summary {
             out.push_str(&format!(
                 "    <summary type=\"html\">{}</summary>\n",
-                escape(&s)
+                escape(&absolutize(&s, config, &link))
             ));
         }
         out.push_str("  </entry>\n");
     }
     out.push_str("</feed>\n");
+    out
+}
+
+/// Makes the links and images of an HTML fragment absolute, for readers outside the site:
+/// `/campaign/x/` → `https://example.org/campaign/x/`, `photo.svg` → the page's URL + `photo.svg`.
+fn absolutize(html: &str, config: &SiteConfig, page_url: &str) -> String {
+    let origin_end = config.base_url.len() - config.base_path().len();
+    let origin = &config.base_url[..origin_end];
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let next = ["href=\"", "src=\""]
+            .iter()
+            .filter_map(|a| rest.find(a).map(|i| (i, a.len())))
+            .min();
+        let Some((i, len)) = next else { break };
+        out.push_str(&rest[..i + len]);
+        rest = &rest[i + len..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        let value = &rest[..end];
+        if value.starts_with('/') && !value.starts_with("//") {
+            out.push_str(origin);
+        } else if !value.contains(':') && !value.starts_with('#') && !value.starts_with("//") {
+            out.push_str(page_url);
+        }
+        out.push_str(value);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }
 

@@ -1,0 +1,67 @@
+//! Bad input gets a clear error and nothing is lost: each fixture under tests/fixtures/ with an
+//! `expected-stderr.txt` must fail with exit code 1, print exactly that text, and write nothing.
+
+use crate::support::*;
+
+fn check(name: &str) {
+    let site = site(name);
+    let out = placard(site.path(), &["build"]);
+    let got = stderr(&out);
+    let expected_file = fixture_dir(name).join("expected-stderr.txt");
+    if bless() {
+        std::fs::write(&expected_file, &got).unwrap();
+    }
+    let expected = read(&expected_file);
+    assert_eq!(got, expected, "stderr of fixture {name} differs");
+    assert_eq!(out.status.code(), Some(1), "exit code of fixture {name}");
+    assert!(
+        !site.path().join("public").exists(),
+        "fixture {name} wrote output"
+    );
+}
+
+macro_rules! fixtures {
+    ($($test:ident => $name:literal,)*) => {
+        $( #[test] fn $test() { check($name); } )*
+    };
+}
+
+fixtures! {
+    front_matter_not_closed => "front-matter-not-closed",
+    front_matter_tab_indent => "front-matter-tab-indent",
+    front_matter_not_a_mapping => "front-matter-not-a-mapping",
+    front_matter_empty => "front-matter-empty",
+    duplicate_title => "duplicate-title",
+    draft_no => "draft-no",
+    date_february_30 => "date-february-30",
+    unknown_key => "unknown-key",
+    number_into_string => "number-into-string",
+    alias_bomb => "alias-bomb",
+    deep_nesting => "deep-nesting",
+    unclosed_shortcode => "unclosed-shortcode",
+    unknown_shortcode => "unknown-shortcode",
+    link_to_missing_page => "link-to-missing-page",
+    link_to_missing_anchor => "link-to-missing-anchor",
+    two_pages_one_url => "two-pages-one-url",
+    section_and_page_one_url => "section-and-page-one-url",
+    slug_escape => "slug-escape",
+    non_utf8_body => "non-utf8-body",
+    template_reads_environment => "template-reads-environment",
+    template_includes_outside => "template-includes-outside",
+    site_yaml_unknown_key => "site-yaml-unknown-key",
+}
+
+#[test]
+fn every_fixture_with_expected_stderr_is_listed() {
+    let listed = include_str!("errors.rs");
+    for entry in std::fs::read_dir(repo().join("tests/fixtures")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().join("expected-stderr.txt").exists() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                listed.contains(&format!("\"{name}\"")),
+                "fixture {name} is not run by errors.rs"
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! placard's integration tests: one test binary (link time matters on two cores) with a module
+//! per area. Every test builds real sites in temp folders with the real `placard` binary.
+
+mod bundled;
+mod errors;
+mod output;
+mod safety;
+mod support;

@@ -1,0 +1,243 @@
+//! Output: an expected tree for a small site (pages, sections, taxonomies, aliases, bundles,
+//! feeds, sitemap, fingerprinted assets), determinism, BOM/CRLF, drafts and embargoes.
+
+use crate::support::*;
+
+const AS_OF: &str = "2026-03-01T12:00:00+00:00";
+
+#[test]
+fn small_site_gives_the_expected_tree() {
+    let site = site("output-basic");
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert_eq!(stderr(&out), "");
+    assert!(out.status.success());
+    let got = tree(&site.path().join("public"));
+    let expected_dir = fixture_dir("output-basic").join("expected");
+    if bless() {
+        let _ = std::fs::remove_dir_all(&expected_dir);
+        for (path, bytes) in &got {
+            write(&expected_dir.join(path), bytes);
+        }
+    }
+    let expected = tree(&expected_dir);
+    let names =
+        |t: &std::collections::BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&got), names(&expected), "the output files differ");
+    for (path, bytes) in &expected {
+        assert_eq!(
+            String::from_utf8_lossy(&got[path]),
+            String::from_utf8_lossy(bytes),
+            "{path} differs"
+        );
+    }
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let site = site("output-basic");
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for dir in [&a, &b] {
+        let out = placard(
+            site.path(),
+            &[
+                "build",
+                "--as-of",
+                AS_OF,
+                "-o",
+                dir.path().join("out").to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(tree(&a.path().join("out")), tree(&b.path().join("out")));
+}
+
+#[test]
+fn bom_and_crlf_give_the_same_page() {
+    let site = site("output-basic");
+    let build = |name: &str| {
+        let out = placard(
+            site.path(),
+            &[
+                "build",
+                "--as-of",
+                AS_OF,
+                "-o",
+                site.path().join(name).to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        tree(&site.path().join(name))
+    };
+    let clean = build("clean");
+    let page = site.path().join("content/news/first-update.md");
+    let text = read(&page);
+    let mut crlf = vec![0xEF, 0xBB, 0xBF];
+    crlf.extend(
+        text.trim_end_matches('\n')
+            .replace('\n', "\r\n")
+            .into_bytes(),
+    );
+    std::fs::write(&page, crlf).unwrap();
+    let dirty = build("dirty");
+    assert_eq!(clean, dirty);
+}
+
+#[test]
+fn drafts_and_embargoed_pages_are_absent_everywhere() {
+    let site = site("output-basic");
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (path, bytes) in tree(&site.path().join("public")) {
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "Secret draft",
+            "secret-draft",
+            "Embargoed announcement",
+            "embargoed-announcement",
+            "embargo-photo",
+        ] {
+            assert!(!text.contains(secret), "{secret} leaked into {path}");
+            assert!(!path.contains(secret), "{secret} leaked as {path}");
+        }
+    }
+    // At the embargo's minute the page, its list entries, feed entry and photo appear.
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            "2026-03-03T09:30",
+            "-o",
+            site.path().join("later").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let later = site.path().join("later");
+    assert!(
+        later
+            .join("news/embargoed-announcement/index.html")
+            .is_file()
+    );
+    assert!(
+        later
+            .join("news/embargoed-announcement/embargo-photo.svg")
+            .is_file()
+    );
+    assert!(read(&later.join("news/index.html")).contains("Embargoed announcement"));
+    assert!(read(&later.join("atom.xml")).contains("Embargoed announcement"));
+    assert!(read(&later.join("sitemap.xml")).contains("/news/embargoed-announcement/"));
+    assert!(
+        !read(&later.join("robots.txt")).contains("Disallow"),
+        "a past --as-of build is not a preview"
+    );
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            "2099-01-01",
+            "-o",
+            site.path().join("future").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        read(&site.path().join("future/robots.txt")).contains("Disallow: /"),
+        "a future --as-of build is a preview"
+    );
+    // Drafts only with --drafts, marked as such.
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            AS_OF,
+            "--drafts",
+            "-o",
+            site.path().join("drafts").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let draft = read(&site.path().join("drafts/news/secret-draft/index.html"));
+    assert!(draft.contains("Draft: not published"), "{draft}");
+}
+
+#[test]
+fn a_deleted_page_vanishes_from_output_lists_feeds_and_sitemap() {
+    let site = site("output-basic");
+    assert!(
+        placard(site.path(), &["build", "--as-of", AS_OF])
+            .status
+            .success()
+    );
+    let public = site.path().join("public");
+    assert!(public.join("news/first-update/index.html").is_file());
+    std::fs::remove_file(site.path().join("content/news/first-update.md")).unwrap();
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!public.join("news/first-update").exists());
+    for f in [
+        "news/index.html",
+        "atom.xml",
+        "news/atom.xml",
+        "sitemap.xml",
+        "index.html",
+        "manifest.json",
+    ] {
+        assert!(
+            !read(&public.join(f)).contains("first-update"),
+            "{f} still names the deleted page"
+        );
+    }
+}
+
+#[test]
+fn raw_html_is_sanitised_unless_allowed() {
+    let site = site("output-basic");
+    let page = site.path().join("content/news/raw.md");
+    write(
+        &page,
+        "---\ntitle: Raw\ndate: 2026-01-01\n---\n\n<script>alert(1)</script>\n\n<img src=\"x.png\" onerror=\"alert(2)\" alt=\"x\">\n\n<b>bold</b> [x](javascript:alert(3))\n",
+    );
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("link with a `javascript:` address removed"));
+    let html = read(&site.path().join("public/news/raw/index.html"));
+    assert!(
+        !html.contains("<script>alert")
+            && !html.contains("onerror")
+            && !html.contains("javascript:"),
+        "{html}"
+    );
+    assert!(html.contains("<b>bold</b>"));
+    let config = read(&site.path().join("site.yaml")) + "markdown:\n  raw_html: true\n";
+    write(&site.path().join("site.yaml"), config);
+    assert!(
+        placard(site.path(), &["build", "--as-of", AS_OF])
+            .status
+            .success()
+    );
+    assert!(
+        read(&site.path().join("public/news/raw/index.html")).contains("<script>alert(1)</script>")
+    );
+}
+
+#[test]
+fn front_matter_values_are_escaped_in_templates() {
+    let site = site("output-basic");
+    write(
+        &site.path().join("content/news/xss.md"),
+        "---\ntitle: \"</script><script>alert(1)</script>\"\nsummary: '\"><svg onload=alert(1)>'\ndate: 2026-01-02\n---\nBody\n",
+    );
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (path, bytes) in tree(&site.path().join("public")) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("<script>alert") && !text.contains("<svg onload"),
+            "unescaped value in {path}"
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! Nothing is lost: a failed build leaves the previous output byte-identical, unsafe output
+//! folders are refused before anything is touched, symlinks cannot reach outside the site,
+//! huge and oddly named files are reported, leftovers of a killed build are cleaned.
+
+use crate::support::*;
+
+#[test]
+fn a_template_error_on_one_page_of_many_keeps_the_previous_output() {
+    let site = site("output-basic");
+    for i in 0..300 {
+        write(
+            &site.path().join(format!("content/news/update-{i:03}.md")),
+            format!("---\ntitle: Update {i}\ndate: 2025-01-01\n---\nText {i}.\n"),
+        );
+    }
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = tree(&site.path().join("public"));
+    // Page 150 asks for a template that fails when rendered.
+    write(
+        &site.path().join("templates/broken.html"),
+        "{% extends \"base.html\" %}\n{% block main %}\n{{ page.no_such_field }}\n{% endblock main %}\n",
+    );
+    write(
+        &site.path().join("content/news/update-150.md"),
+        "---\ntitle: Update 150\ndate: 2025-01-01\ntemplate: broken.html\n---\nText.\n",
+    );
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: Field `no_such_field` is not defined"),
+        "{err}"
+    );
+    assert!(err.contains("--> templates/broken.html:3:9"), "{err}");
+    assert!(
+        err.contains("(while rendering content/news/update-150.md)"),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&site.path().join("public")),
+        before,
+        "the previous output changed"
+    );
+}
+
+#[test]
+fn unsafe_output_folders_are_refused() {
+    let site = site("output-basic");
+    let home = tempfile::tempdir().unwrap();
+    write(&home.path().join("keep.txt"), "mine");
+    let foreign = site.path().join("foreign");
+    write(&foreign.join("notes.txt"), "not placard's");
+    let cases: Vec<(String, &str)> = vec![
+        (".".into(), "it contains the site itself"),
+        ("content".into(), "inside the site's `content/` folder"),
+        ("content/news".into(), "inside the site's `content/` folder"),
+        ("/".into(), "it is the root of the file system"),
+        (
+            home.path().to_string_lossy().into_owned(),
+            "it is your home folder",
+        ),
+        (
+            foreign.to_string_lossy().into_owned(),
+            "placard did not create it",
+        ),
+    ];
+    for (dir, why) in cases {
+        let target = if dir.starts_with('/') {
+            dir.clone()
+        } else {
+            site.path().join(&dir).to_string_lossy().into_owned()
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_placard"))
+            .args([
+                "--root",
+                site.path().to_str().unwrap(),
+                "build",
+                "-o",
+                &target,
+            ])
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{dir}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{dir}: {}", stderr(&out));
+    }
+    assert_eq!(read(&home.path().join("keep.txt")), "mine");
+    assert_eq!(read(&foreign.join("notes.txt")), "not placard's");
+    assert!(site.path().join("content/_index.md").is_file());
+}
+
+#[test]
+fn a_symlink_out_of_the_site_is_an_error_and_a_folder_loop_is_skipped() {
+    let site = site("output-basic");
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        &outside.path().join("secret.md"),
+        "---\ntitle: Secret\n---\nprivate key\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.md"),
+        site.path().join("content/leak.md"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc", site.path().join("content/etc")).unwrap();
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("content/leak.md is a symlink to") && err.contains("outside the site"),
+        "{err}"
+    );
+    assert!(
+        err.contains("content/etc is a symlink to /etc, outside the site"),
+        "{err}"
+    );
+    std::fs::remove_file(site.path().join("content/leak.md")).unwrap();
+    std::fs::remove_file(site.path().join("content/etc")).unwrap();
+    std::os::unix::fs::symlink("..", site.path().join("content/loop")).unwrap();
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("content/loop is a symlink to a folder and is skipped"));
+}
+
+#[test]
+fn a_non_utf8_file_name_is_named_in_the_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let site = site("output-basic");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.md");
+    write(
+        &site.path().join("content").join(name),
+        "---\ntitle: x\n---\n",
+    );
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("file name is not valid UTF-8: content/caf\\xe9.md"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_50_mb_markdown_file_is_refused_quickly() {
+    let site = site("output-basic");
+    let mut big = b"---\ntitle: Big\n---\n".to_vec();
+    big.extend(
+        std::iter::repeat_n(b"All work and no play. ".as_slice(), 50 * 1024 * 1024 / 22).flatten(),
+    );
+    std::fs::write(site.path().join("content/big.md"), big).unwrap();
+    let started = std::time::Instant::now();
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("content/big.md") && stderr(&out).contains("file larger than 8 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn editor_leftovers_are_never_pages() {
+    let site = site("output-basic");
+    for name in [
+        ".#p.md",
+        "#p.md#",
+        "p.md~",
+        ".p.md.swp",
+        "p.md___jb_tmp___",
+        ".DS_Store",
+    ] {
+        write(
+            &site.path().join("content/news").join(name),
+            "---\ntitel: broken on purpose\n---\n",
+        );
+    }
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!site.path().join("public/news/p").exists());
+}
+
+#[test]
+fn leftovers_of_a_killed_build_are_cleaned() {
+    let site = site("output-basic");
+    assert!(
+        placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"])
+            .status
+            .success()
+    );
+    let staging = site.path().join(".public.placard-new");
+    write(&staging.join("half-written.html"), "<p>half");
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!staging.exists());
+    assert!(!site.path().join("public/half-written.html").exists());
+}
