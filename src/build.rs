@@ -72,8 +72,27 @@ pub struct Rendered {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Runs every stage but `write`.
-pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
+/// A site written to its output folder.
+pub struct Built {
+    pub config: SiteConfig,
+    pub site: Site,
+    pub manifest: Manifest,
+    pub report: WriteReport,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Everything up to rendering: the assembled site and the compiled theme.
+struct Prepared {
+    config: SiteConfig,
+    site: Site,
+    theme: Theme,
+    schedule: Schedule,
+    build: BuildInfo,
+    warnings: Vec<Diagnostic>,
+}
+
+/// load → parse → assemble.
+fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
     let config_text =
         match load::read_config(&opts.root).map_err(|e| BuildError::Environment(e.0))? {
             Ok(t) => t,
@@ -115,13 +134,16 @@ pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
         }
     };
 
-    let (pages, mut d) = parse::parse_all(&sources.content, &config, &theme);
-    diagnostics.append(&mut d);
-    let parsed: HashSet<&str> = pages.iter().map(|p| p.content_path.as_str()).collect();
-    let broken: HashSet<String> = sources
+    let all_content: Vec<String> = sources
         .content
         .iter()
         .map(|c| c.content_path.clone())
+        .collect();
+    let (pages, mut d) = parse::parse_all(std::mem::take(&mut sources.content), &config, &theme);
+    diagnostics.append(&mut d);
+    let parsed: HashSet<&str> = pages.iter().map(|p| p.content_path.as_str()).collect();
+    let broken: HashSet<String> = all_content
+        .into_iter()
         .filter(|c| !parsed.contains(c.as_str()))
         .collect();
     let next_change = next_change(&pages, as_of);
@@ -141,39 +163,84 @@ pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(fail(diagnostics));
     }
-
-    let (outputs, mut d) = render::render(&site, &theme, &config, &schedule);
-    diagnostics.append(&mut d);
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(fail(diagnostics));
-    }
-    diagnostic::sort(&mut diagnostics);
     let build = BuildInfo {
         drafts: opts.drafts,
         as_of: opts.as_of.as_ref().map(|_| as_of.to_string()),
         next_change: next_change.map(|t| t.to_string()),
     };
+    Ok(Prepared {
+        config,
+        site,
+        theme,
+        schedule,
+        build,
+        warnings: diagnostics,
+    })
+}
+
+/// Runs every stage but `write`, keeping the outputs in memory (for `check` and `serve`).
+pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
+    let Prepared {
+        config,
+        mut site,
+        theme,
+        schedule,
+        build,
+        mut warnings,
+    } = prepare(opts)?;
+    let (outputs, mut d) = render::render_to_map(&mut site, &theme, &config, &schedule);
+    warnings.append(&mut d);
+    if warnings.iter().any(Diagnostic::is_error) {
+        return Err(fail(warnings));
+    }
+    diagnostic::sort(&mut warnings);
     let manifest = write::manifest(&outputs, build);
     Ok(Rendered {
         config,
         site,
         outputs,
         manifest,
-        warnings: diagnostics,
+        warnings,
     })
 }
 
-/// Builds the site into its output folder. On any error nothing is written.
-pub fn build(opts: &BuildOptions) -> Result<(Rendered, WriteReport), BuildError> {
+/// Builds the site into its output folder: each page is written to a staging folder as soon as
+/// it is rendered, and the staging folder replaces the output only when everything succeeded.
+/// On any error the output folder is left as it was.
+pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     let out = opts.output_dir();
-    write::check_output_dir(&opts.root, &out).map_err(|e| match e {
+    let env = |e: write::WriteError| match e {
         write::WriteError::Refused(m) => BuildError::Usage(m),
         write::WriteError::Io(m) => BuildError::Environment(m),
-    })?;
-    let rendered = render_site(opts)?;
-    let report = write::write(&out, &rendered.outputs, &rendered.manifest)
-        .map_err(|e| BuildError::Environment(e.to_string()))?;
-    Ok((rendered, report))
+    };
+    write::check_output_dir(&opts.root, &out).map_err(env)?;
+    let Prepared {
+        config,
+        mut site,
+        theme,
+        schedule,
+        build,
+        mut warnings,
+    } = prepare(opts)?;
+    let stager = write::Stager::begin(&out).map_err(env)?;
+    let sink = |path: &str, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
+    let mut d = render::render(&mut site, &theme, &config, &schedule, &sink)
+        .map_err(BuildError::Environment)?;
+    warnings.append(&mut d);
+    if warnings.iter().any(Diagnostic::is_error) {
+        // Dropping the stager removes what was staged; the output folder is untouched.
+        return Err(fail(warnings));
+    }
+    diagnostic::sort(&mut warnings);
+    let manifest = stager.manifest(build);
+    let report = stager.finish(&manifest).map_err(env)?;
+    Ok(Built {
+        config,
+        site,
+        manifest,
+        report,
+        warnings,
+    })
 }
 
 fn fail(mut diagnostics: Vec<Diagnostic>) -> BuildError {

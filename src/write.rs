@@ -180,96 +180,134 @@ fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Writes `outputs` and their manifest into `out`, replacing its previous content atomically.
-/// Call [`check_output_dir`] first.
-pub fn write(
-    out: &Path,
-    outputs: &Outputs,
-    manifest: &Manifest,
-) -> Result<WriteReport, WriteError> {
-    let io = |what: &str, p: &Path, e: io::Error| {
-        WriteError::Io(format!("cannot {what} {}: {e}", p.display()))
-    };
-    let (staging, old) = staging_paths(out);
-    recover(out);
-    // Leftovers of a build that was killed.
-    for leftover in [&staging, &old] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover)
-                .map_err(|e| io("remove the leftover", leftover, e))?;
-        }
-    }
-    let previous = read_manifest(out);
-    std::fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
+/// A build being written: outputs go into a staging folder beside the output folder as they
+/// are rendered ([`Stager::put`], callable from many threads), then [`Stager::finish`] swaps it
+/// into place. Dropping a stager without finishing removes the staging folder and leaves the
+/// output folder untouched.
+pub struct Stager {
+    out: PathBuf,
+    staging: PathBuf,
+    previous: Option<Manifest>,
+    files: std::sync::Mutex<BTreeMap<String, FileEntry>>,
+    reused: std::sync::atomic::AtomicUsize,
+    finished: bool,
+}
 
-    let mut dirs: Vec<&str> = outputs
-        .keys()
-        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
-        .collect();
-    dirs.dedup();
-    for d in &dirs {
-        let p = staging.join(d);
-        std::fs::create_dir_all(&p).map_err(|e| io("create", &p, e))?;
-    }
-    let mut report = WriteReport::default();
-    let results: Vec<Result<bool, WriteError>> = {
-        use rayon::prelude::*;
-        outputs
-            .par_iter()
-            .map(|(path, bytes)| {
-                let target = staging.join(path);
-                let unchanged = previous
-                    .as_ref()
-                    .and_then(|m| m.files.get(path))
-                    .is_some_and(|old| manifest.files.get(path) == Some(old));
-                if unchanged {
-                    let source = out.join(path);
-                    let same_size = std::fs::symlink_metadata(&source)
-                        .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
-                    if same_size && std::fs::hard_link(&source, &target).is_ok() {
-                        return Ok(true);
-                    }
-                }
-                std::fs::write(&target, bytes.as_slice()).map_err(|e| io("write", &target, e))?;
-                Ok(false)
-            })
-            .collect()
-    };
-    for r in results {
-        if r? {
-            report.reused += 1;
-        } else {
-            report.written += 1;
+impl Stager {
+    /// Prepares the staging folder (cleaning up after a killed build). Call
+    /// [`check_output_dir`] first.
+    pub fn begin(out: &Path) -> Result<Stager, WriteError> {
+        let (staging, old) = staging_paths(out);
+        recover(out);
+        // Leftovers of a build that was killed.
+        for leftover in [&staging, &old] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover)
+                    .map_err(|e| io_error("remove the leftover", leftover, e))?;
+            }
         }
-    }
-    let manifest_json =
-        serde_json::to_vec_pretty(manifest).map_err(|e| WriteError::Io(e.to_string()))?;
-    std::fs::write(staging.join(MANIFEST), manifest_json)
-        .map_err(|e| io("write", &staging.join(MANIFEST), e))?;
-    if let Some(prev) = &previous {
-        report.removed = prev
-            .files
-            .keys()
-            .filter(|k| !outputs.contains_key(*k))
-            .count();
+        std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
+        Ok(Stager {
+            out: out.to_path_buf(),
+            staging,
+            previous: read_manifest(out),
+            files: Default::default(),
+            reused: Default::default(),
+            finished: false,
+        })
     }
 
-    if out.exists() {
-        if exchange(&staging, out).is_ok() {
-            // `staging` now holds the previous build.
-            std::fs::remove_dir_all(&staging)
-                .map_err(|e| io("remove the previous build in", &staging, e))?;
-        } else {
-            // No atomic exchange on this file system: two renames, with a window in which
-            // the output folder is missing (the next run puts things right).
-            std::fs::rename(out, &old).map_err(|e| io("move aside", out, e))?;
-            std::fs::rename(&staging, out).map_err(|e| io("move into place", out, e))?;
-            std::fs::remove_dir_all(&old).map_err(|e| io("remove", &old, e))?;
+    /// Stages one output file: a hard link to the previous build's file when the bytes are the
+    /// same, a new file otherwise.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        let entry = FileEntry {
+            size: bytes.len() as u64,
+            md5: format!("{:x}", Md5::digest(bytes)),
+        };
+        let target = self.staging.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
         }
-    } else {
-        std::fs::rename(&staging, out).map_err(|e| io("move into place", out, e))?;
+        let unchanged = self.previous.as_ref().and_then(|m| m.files.get(path)) == Some(&entry);
+        let source = self.out.join(path);
+        let linked = unchanged
+            && std::fs::symlink_metadata(&source)
+                .is_ok_and(|m| m.is_file() && m.len() == entry.size)
+            && std::fs::hard_link(&source, &target).is_ok();
+        if linked {
+            self.reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))?;
+        }
+        self.files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_string(), entry);
+        Ok(())
     }
-    Ok(report)
+
+    /// The manifest of everything staged so far, with `build` describing how it was made.
+    pub fn manifest(&self, build: BuildInfo) -> Manifest {
+        let files = self.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Manifest {
+            generator: GENERATOR.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            build,
+            files,
+        }
+    }
+
+    /// Writes the manifest and swaps the staged build into place.
+    pub fn finish(mut self, manifest: &Manifest) -> Result<WriteReport, WriteError> {
+        let manifest_json =
+            serde_json::to_vec_pretty(manifest).map_err(|e| WriteError::Io(e.to_string()))?;
+        let manifest_path = self.staging.join(MANIFEST);
+        std::fs::write(&manifest_path, manifest_json)
+            .map_err(|e| io_error("write", &manifest_path, e))?;
+        let reused = self.reused.load(std::sync::atomic::Ordering::Relaxed);
+        let report = WriteReport {
+            written: manifest.files.len() - reused,
+            reused,
+            removed: self.previous.as_ref().map_or(0, |prev| {
+                prev.files
+                    .keys()
+                    .filter(|k| !manifest.files.contains_key(*k))
+                    .count()
+            }),
+        };
+        let (out, staging) = (&self.out, &self.staging);
+        let (_, old) = staging_paths(out);
+        if out.exists() {
+            if exchange(staging, out).is_ok() {
+                // `staging` now holds the previous build.
+                std::fs::remove_dir_all(staging)
+                    .map_err(|e| io_error("remove the previous build in", staging, e))?;
+            } else {
+                // No atomic exchange on this file system: two renames, with a window in which
+                // the output folder is missing (the next run puts things right).
+                std::fs::rename(out, &old).map_err(|e| io_error("move aside", out, e))?;
+                std::fs::rename(staging, out).map_err(|e| io_error("move into place", out, e))?;
+                std::fs::remove_dir_all(&old).map_err(|e| io_error("remove", &old, e))?;
+            }
+        } else {
+            std::fs::rename(staging, out).map_err(|e| io_error("move into place", out, e))?;
+        }
+        self.finished = true;
+        Ok(report)
+    }
+}
+
+impl Drop for Stager {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+fn io_error(what: &str, p: &Path, e: io::Error) -> WriteError {
+    WriteError::Io(format!("cannot {what} {}: {e}", p.display()))
 }
 
 #[cfg(target_os = "linux")]

@@ -375,6 +375,8 @@ impl State<'_, '_> {
             }
         }
         flush(&mut html, &mut events);
+        // Pages are kept until rendering: give back what the buffer over-reserved.
+        html.shrink_to_fit();
         (html, summary, has_raw_html)
     }
 

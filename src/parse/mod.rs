@@ -35,15 +35,16 @@ pub struct Page {
     pub body: Body,
 }
 
-/// Parses every content file in parallel. Returns the pages that parsed and every diagnostic
-/// (a file with errors yields no page).
+/// Parses every content file in parallel, consuming the sources (each file's bytes are freed
+/// as soon as it is parsed). Returns the pages that parsed and every diagnostic (a file with
+/// errors yields no page).
 pub fn parse_all(
-    files: &[ContentFile],
+    files: Vec<ContentFile>,
     config: &SiteConfig,
     theme: &Theme,
 ) -> (Vec<Page>, Vec<Diagnostic>) {
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
-        .par_iter()
+        .into_par_iter()
         .map(|f| parse_one(f, config, theme))
         .collect();
     let mut pages = Vec::with_capacity(results.len());
@@ -58,11 +59,12 @@ pub fn parse_all(
 }
 
 /// Decodes bytes as UTF-8, dropping a BOM and turning CRLF into LF.
-pub fn decode(path: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
-    let text = match std::str::from_utf8(bytes) {
+pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    let mut text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
+            let valid = e.utf8_error().valid_up_to();
+            let good = &e.as_bytes()[..valid];
             let line = good.iter().filter(|b| **b == b'\n').count() + 1;
             let col = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
             return Err(Diagnostic::error(format!("invalid UTF-8 at line {line}"))
@@ -70,25 +72,27 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
                 .at_line(line)
                 .with_hint(format!(
                     "byte {} (column {col}) is not UTF-8; save the file as UTF-8 in your editor",
-                    e.valid_up_to() + 1
+                    valid + 1
                 )));
         }
     };
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.starts_with('\u{FEFF}') {
+        text.drain(..'\u{FEFF}'.len_utf8());
+    }
     Ok(if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
-        text.to_string()
+        text
     })
 }
 
 fn parse_one(
-    file: &ContentFile,
+    file: ContentFile,
     config: &SiteConfig,
     theme: &Theme,
 ) -> (Option<Page>, Vec<Diagnostic>) {
     let path = file.source_path.as_str();
-    let text = match decode(path, &file.bytes) {
+    let text = match decode(path, file.bytes) {
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };

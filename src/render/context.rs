@@ -4,7 +4,7 @@
 //!
 //! Pure: Site + config → tera values.
 
-use crate::assemble::{Site, SitePage};
+use crate::assemble::Site;
 use crate::config::SiteConfig;
 use crate::parse::Page;
 use crate::schedule::{Preview, Schedule};
@@ -76,11 +76,13 @@ fn preview_value(p: Option<Preview>) -> Value {
 
 fn page_fields(
     config: &SiteConfig,
-    page: &Page,
+    page: &mut Page,
     path: &str,
     preview: Option<Preview>,
     taxonomy_links: Value,
 ) -> Vec<(&'static str, Value)> {
+    // What moves into the value is not kept twice: the page's HTML, headings and theme keys.
+    let params = Value::from_serializable(&std::mem::take(&mut page.front.params));
     let fm = &page.front;
     let when = |w: &Option<crate::parse::front_matter::When>| {
         w.as_ref().map_or_else(Value::none, |w| {
@@ -120,8 +122,15 @@ fn page_fields(
             "summary_html",
             summary_html.map_or_else(Value::none, |s| Value::safe_string(&s)),
         ),
-        ("content", Value::safe_string(&page.body.html)),
-        ("toc", Value::from_serializable(&page.body.toc)),
+        // The HTML moves into the value: a build holds each page's HTML once.
+        (
+            "content",
+            Value::safe_string(&std::mem::take(&mut page.body.html)),
+        ),
+        (
+            "toc",
+            Value::from_serializable(&std::mem::take(&mut page.body.toc)),
+        ),
         ("word_count", page.body.word_count.into()),
         (
             "reading_time",
@@ -133,13 +142,13 @@ fn page_fields(
         ("image", opt_str(fm.image.as_deref())),
         ("image_alt", opt_str(fm.image_alt.as_deref())),
         ("taxonomies", taxonomy_links),
-        ("params", Value::from_serializable(&fm.params)),
+        ("params", params),
     ]
 }
 
 /// Builds every value once.
 pub fn build(
-    site: &Site,
+    site: &mut Site,
     config: &SiteConfig,
     schedule: &Schedule,
     feeds: &BTreeMap<usize, String>,
@@ -158,11 +167,15 @@ pub fn build(
             }
         }
     }
+    let section_dirs: Vec<String> = site.sections.iter().map(|s| s.dir.clone()).collect();
+    // In parallel: the pages' HTML was allocated by the parsing threads and is freed here, as
+    // it moves into the values; freeing on busy worker threads lets the allocator reuse it.
+    use rayon::prelude::*;
     let pages: Vec<Value> = site
         .pages
-        .iter()
-        .zip(links)
-        .map(|(p, l): (&SitePage, _)| {
+        .par_iter_mut()
+        .zip(links.into_par_iter())
+        .map(|(p, l)| {
             let mut tax: BTreeMap<String, Value> = config
                 .taxonomies
                 .iter()
@@ -171,8 +184,8 @@ pub fn build(
             for (k, v) in l {
                 tax.insert(k, Value::from(v));
             }
-            let mut fields = page_fields(config, &p.page, &p.path, p.preview, Value::from(tax));
-            fields.push(("section", site.sections[p.section].dir.clone().into()));
+            let mut fields = page_fields(config, &mut p.page, &p.path, p.preview, Value::from(tax));
+            fields.push(("section", section_dirs[p.section].clone().into()));
             map(fields)
         })
         .collect();
@@ -187,14 +200,14 @@ pub fn build(
         )
     });
     for i in order {
-        let s = &site.sections[i];
+        let s = &mut site.sections[i];
         let page_values: Vec<Value> = s.pages.iter().map(|&p| pages[p].clone()).collect();
         let subs: Vec<Value> = s
             .subsections
             .iter()
             .filter_map(|&j| sections[j].clone())
             .collect();
-        let mut fields = match &s.page {
+        let mut fields = match &mut s.page {
             Some(page) => page_fields(config, page, &s.path, s.preview, Value::none()),
             None => vec![
                 ("title", s.title.clone().into()),

@@ -33,16 +33,47 @@ struct Job<'a> {
     path: String,
 }
 
-/// Renders the whole site. Template errors are gathered from every page; one broken line in a
-/// template shared by many pages is reported once, with the number of pages it broke.
-pub fn render(
-    site: &Site,
+/// Where rendered files go: called from many threads with each output path and its bytes. An
+/// `Err` (the disk failed) stops the run.
+pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<(), String> + Sync);
+
+/// Renders the whole site into a map (for `check`, `serve` and tests).
+pub fn render_to_map(
+    site: &mut Site,
     theme: &Theme,
     config: &SiteConfig,
     schedule: &Schedule,
 ) -> (Outputs, Vec<Diagnostic>) {
+    let outputs = std::sync::Mutex::new(Outputs::new());
+    let sink = |path: &str, bytes: &[u8]| {
+        outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_string(), Arc::new(bytes.to_vec()));
+        Ok(())
+    };
+    // This sink never fails, so neither does rendering into it.
+    let diagnostics = render(site, theme, config, schedule, &sink).unwrap_or_default();
+    (
+        outputs.into_inner().unwrap_or_else(|p| p.into_inner()),
+        diagnostics,
+    )
+}
+
+/// Renders the whole site, handing each output to `sink` as soon as it is made (so a build
+/// never holds the whole site's HTML in memory). Template errors are gathered from every page;
+/// one broken line in a template shared by many pages is reported once, with the number of
+/// pages it broke. The pages' HTML moves out of `site` into the template values.
+pub fn render(
+    site: &mut Site,
+    theme: &Theme,
+    config: &SiteConfig,
+    schedule: &Schedule,
+    sink: Sink<'_>,
+) -> Result<Vec<Diagnostic>, String> {
     let feeds = feed_paths(site, config);
     let values = context::build(site, config, schedule, &feeds);
+    let site: &Site = site;
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for (i, s) in site.sections.iter().enumerate() {
         let default = if s.dir.is_empty() {
@@ -107,44 +138,35 @@ pub fn render(
         path: "/404.html".into(),
     });
 
-    let results: Vec<(String, Result<String, tera::Error>, String)> = jobs
-        .into_par_iter()
-        .map(|job| {
-            let mut ctx = Context::new();
-            ctx.insert_value("config", values.config.clone());
-            ctx.insert_value("site", values.site.clone());
-            ctx.insert_value(INDEX_VAR, values.index.clone());
-            ctx.insert_value("current_path", Value::from(job.path.clone()));
-            ctx.insert_value("current_url", Value::from(context::url(config, &job.path)));
-            for (k, v) in job.vars {
-                ctx.insert_value(k, v);
-            }
-            (
-                job.output,
-                theme.tera.render(job.template, &ctx),
-                job.source,
-            )
-        })
-        .collect();
-
-    let mut outputs = Outputs::new();
-    let mut failures: BTreeMap<FailureKey, (Diagnostic, Vec<String>)> = BTreeMap::new();
-    for (output, result, source) in results {
-        match result {
-            Ok(html) => {
-                outputs.insert(output, Arc::new(html.into_bytes()));
-            }
+    let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
+        Default::default();
+    jobs.into_par_iter().try_for_each(|job| {
+        let mut ctx = Context::new();
+        ctx.insert_value("config", values.config.clone());
+        ctx.insert_value("site", values.site.clone());
+        ctx.insert_value(INDEX_VAR, values.index.clone());
+        ctx.insert_value("current_path", Value::from(job.path.clone()));
+        ctx.insert_value("current_url", Value::from(context::url(config, &job.path)));
+        for (k, v) in job.vars {
+            ctx.insert_value(k, v);
+        }
+        match theme.tera.render(job.template, &ctx) {
+            Ok(html) => sink(&job.output, html.as_bytes()),
             Err(e) => {
                 let d = theme.error(&e, None);
                 let key = (d.path.clone(), d.line, d.column, d.message.clone());
                 failures
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
                     .entry(key)
                     .or_insert_with(|| (d, Vec::new()))
                     .1
-                    .push(source);
+                    .push(job.source);
+                Ok(())
             }
         }
-    }
+    })?;
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut diagnostics = Vec::new();
     for (_, (mut d, sources)) in failures {
         d.message = match sources.len() {
@@ -160,53 +182,42 @@ pub fn render(
     }
 
     for a in &site.aliases {
-        outputs.insert(
-            crate::slug::output_file(&a.path),
-            Arc::new(xml::alias_page(config, &a.target).into_bytes()),
-        );
+        sink(
+            &crate::slug::output_file(&a.path),
+            xml::alias_page(config, &a.target).as_bytes(),
+        )?;
     }
     if config.outputs.feeds {
-        outputs.insert(
-            "atom.xml".into(),
-            Arc::new(
-                xml::atom(
-                    config,
-                    site,
-                    &(0..site.pages.len()).collect::<Vec<_>>(),
-                    "/atom.xml",
-                    &config.title,
-                )
-                .into_bytes(),
-            ),
-        );
+        let all: Vec<usize> = (0..site.pages.len()).collect();
+        sink(
+            "atom.xml",
+            xml::atom(config, site, &all, "/atom.xml", &config.title).as_bytes(),
+        )?;
         for (&s, path) in &feeds {
             let section = &site.sections[s];
             let title = format!("{} — {}", section.title, config.title);
-            outputs.insert(
-                path.trim_start_matches('/').to_string(),
-                Arc::new(xml::atom(config, site, &section.pages, path, &title).into_bytes()),
-            );
+            sink(
+                path.trim_start_matches('/'),
+                xml::atom(config, site, &section.pages, path, &title).as_bytes(),
+            )?;
         }
     }
     if config.outputs.sitemap {
-        outputs.insert(
-            "sitemap.xml".into(),
-            Arc::new(xml::sitemap(config, site).into_bytes()),
-        );
+        sink("sitemap.xml", xml::sitemap(config, site).as_bytes())?;
     }
     if config.outputs.robots {
-        outputs.insert(
-            "robots.txt".into(),
-            Arc::new(xml::robots(config, schedule.is_preview()).into_bytes()),
-        );
+        sink(
+            "robots.txt",
+            xml::robots(config, schedule.is_preview()).as_bytes(),
+        )?;
     }
     for asset in theme.assets.values() {
-        outputs.insert(asset.output.clone(), Arc::clone(&asset.bytes));
+        sink(&asset.output, &asset.bytes)?;
     }
     for asset in &site.assets {
-        outputs.insert(asset.output.clone(), Arc::clone(&asset.bytes));
+        sink(&asset.output, &asset.bytes)?;
     }
-    (outputs, diagnostics)
+    Ok(diagnostics)
 }
 
 /// Sections (other than the home page) with dated pages get their own feed.
