@@ -1,11 +1,14 @@
-//! write: [`Outputs`] → the output folder, atomically, plus `manifest.json`.
+//! write: rendered outputs → the output folder, atomically, plus `manifest.json`.
 //!
-//! The new build is staged in a sibling folder: files whose bytes did not change are hard links
-//! to the previous build's files (so nothing is rewritten, and deleting the old tree frees no
-//! inodes — creating files right after a mass delete is slow on these machines), changed files
-//! are written anew. Then the staged folder and the output folder trade places in one
-//! `renameat2(RENAME_EXCHANGE)`, and the old build is removed. A build killed at any moment leaves
-//! the previous output complete; the next run removes the leftovers.
+//! A build is staged in a sibling folder, `.<name>.placard-spare`, which then trades places
+//! with the output folder in one `renameat2(RENAME_EXCHANGE)`. The folder that comes back —
+//! the previous build — is kept as the next build's staging folder and brought up to date in
+//! place: only files whose bytes changed are written (always as new files, never modified in
+//! place, since a file may be a hard link shared with the live build), files that went away
+//! are removed, files new to it but unchanged since the live build are hard links to the live
+//! files. So a rebuild creates and deletes almost nothing — creating files right after a mass
+//! delete is slow on these machines — and a build killed at any moment leaves the output
+//! folder complete (the spare, marked dirty while it is updated, is rebuilt on the next run).
 //!
 //! The output folder is refused when it is not one placard made (no placard `manifest.json`)
 //! and not empty, or when it is the site itself, `content/`, `/` or the home folder.
@@ -165,6 +168,7 @@ pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     (m.generator == GENERATOR).then_some(m)
 }
 
+/// The staging folder beside `out`, and the aside folder used when exchange is unsupported.
 fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
     let name = out
         .file_name()
@@ -175,70 +179,106 @@ fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     (
-        parent.join(format!(".{name}.placard-new")),
+        parent.join(format!(".{name}.placard-spare")),
         parent.join(format!(".{name}.placard-old")),
     )
 }
 
-/// A build being written: outputs go into a staging folder beside the output folder as they
-/// are rendered ([`Stager::put`], callable from many threads), then [`Stager::finish`] swaps it
-/// into place. Dropping a stager without finishing removes the staging folder and leaves the
-/// output folder untouched.
+/// A build being written: outputs go into the staging folder as they are rendered
+/// ([`Stager::put`], callable from many threads), then [`Stager::finish`] swaps it into place.
+/// Dropping a stager without finishing leaves the output folder untouched.
 pub struct Stager {
     out: PathBuf,
     staging: PathBuf,
-    previous: Option<Manifest>,
+    /// The live build's files (hard-link sources).
+    live: BTreeMap<String, FileEntry>,
+    /// What the staging folder already holds (a previous build), to update in place.
+    staged: BTreeMap<String, FileEntry>,
     files: std::sync::Mutex<BTreeMap<String, FileEntry>>,
     reused: std::sync::atomic::AtomicUsize,
     finished: bool,
 }
 
 impl Stager {
-    /// Prepares the staging folder (cleaning up after a killed build). Call
+    /// Prepares the staging folder, cleaning up after a killed build. Call
     /// [`check_output_dir`] first.
     pub fn begin(out: &Path) -> Result<Stager, WriteError> {
         let (staging, old) = staging_paths(out);
         recover(out);
-        // Leftovers of a build that was killed.
-        for leftover in [&staging, &old] {
-            if leftover.exists() {
-                std::fs::remove_dir_all(leftover)
-                    .map_err(|e| io_error("remove the leftover", leftover, e))?;
-            }
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| io_error("remove the leftover", &old, e))?;
         }
+        let live = if out.exists() {
+            read_manifest(out).map(|m| m.files).unwrap_or_default()
+        } else {
+            BTreeMap::new()
+        };
+        let staged = match read_manifest(&staging) {
+            // A clean spare (the previous build): update it in place. Its manifest goes first,
+            // so a build killed while updating it leaves it marked dirty.
+            Some(m) if out.exists() => {
+                let path = staging.join(MANIFEST);
+                std::fs::remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
+                m.files
+            }
+            _ => {
+                if staging.exists() {
+                    std::fs::remove_dir_all(&staging)
+                        .map_err(|e| io_error("remove the leftover", &staging, e))?;
+                }
+                BTreeMap::new()
+            }
+        };
         std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
         Ok(Stager {
             out: out.to_path_buf(),
             staging,
-            previous: read_manifest(out),
+            live,
+            staged,
             files: Default::default(),
             reused: Default::default(),
             finished: false,
         })
     }
 
-    /// Stages one output file: a hard link to the previous build's file when the bytes are the
-    /// same, a new file otherwise.
+    /// Stages one output file: kept when the staging folder already has these bytes, a hard
+    /// link to the live file when that has them, a new file otherwise.
     pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
         let entry = FileEntry {
             size: bytes.len() as u64,
             md5: format!("{:x}", Md5::digest(bytes)),
         };
         let target = self.staging.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
-        }
-        let unchanged = self.previous.as_ref().and_then(|m| m.files.get(path)) == Some(&entry);
-        let source = self.out.join(path);
-        let linked = unchanged
-            && std::fs::symlink_metadata(&source)
-                .is_ok_and(|m| m.is_file() && m.len() == entry.size)
-            && std::fs::hard_link(&source, &target).is_ok();
-        if linked {
+        let has_size = |p: &Path| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() == entry.size)
+        };
+        let reused = if self.staged.get(path) == Some(&entry) && has_size(&target) {
+            true
+        } else {
+            if self.staged.contains_key(path) {
+                // Never write into a staged file: it may be a hard link to a live one.
+                let _ = std::fs::remove_file(&target);
+            } else if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+            }
+            let source = self.out.join(path);
+            let linked = self.live.get(path) == Some(&entry)
+                && has_size(&source)
+                && std::fs::hard_link(&source, &target).is_ok();
+            if !linked {
+                if self.staged.contains_key(path) {
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| io_error("create", parent, e))?;
+                    }
+                }
+                std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))?;
+            }
+            linked
+        };
+        if reused {
             self.reused
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        } else {
-            std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))?;
         }
         self.files
             .lock()
@@ -258,8 +298,26 @@ impl Stager {
         }
     }
 
-    /// Writes the manifest and swaps the staged build into place.
+    /// Removes what the new build no longer has, writes the manifest and swaps the staged
+    /// build into place.
     pub fn finish(mut self, manifest: &Manifest) -> Result<WriteReport, WriteError> {
+        self.finished = true;
+        for path in self
+            .staged
+            .keys()
+            .filter(|k| !manifest.files.contains_key(*k))
+        {
+            let target = self.staging.join(path);
+            let _ = std::fs::remove_file(&target);
+            // Folders emptied by the removal go too (a deleted page leaves no empty folder).
+            let mut dir = target.parent();
+            while let Some(d) = dir.filter(|d| *d != self.staging) {
+                if std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
         let manifest_json =
             serde_json::to_vec_pretty(manifest).map_err(|e| WriteError::Io(e.to_string()))?;
         let manifest_path = self.staging.join(MANIFEST);
@@ -269,39 +327,47 @@ impl Stager {
         let report = WriteReport {
             written: manifest.files.len() - reused,
             reused,
-            removed: self.previous.as_ref().map_or(0, |prev| {
-                prev.files
-                    .keys()
-                    .filter(|k| !manifest.files.contains_key(*k))
-                    .count()
-            }),
+            removed: self
+                .live
+                .keys()
+                .filter(|k| !manifest.files.contains_key(*k))
+                .count(),
         };
         let (out, staging) = (&self.out, &self.staging);
-        let (_, old) = staging_paths(out);
         if out.exists() {
-            if exchange(staging, out).is_ok() {
-                // `staging` now holds the previous build.
-                std::fs::remove_dir_all(staging)
-                    .map_err(|e| io_error("remove the previous build in", staging, e))?;
-            } else {
-                // No atomic exchange on this file system: two renames, with a window in which
-                // the output folder is missing (the next run puts things right).
+            if exchange(staging, out).is_err() {
+                // No atomic exchange on this file system: two renames, with a window in
+                // which the output folder is missing (the next run puts things right).
+                let (_, old) = staging_paths(out);
                 std::fs::rename(out, &old).map_err(|e| io_error("move aside", out, e))?;
                 std::fs::rename(staging, out).map_err(|e| io_error("move into place", out, e))?;
-                std::fs::remove_dir_all(&old).map_err(|e| io_error("remove", &old, e))?;
+                std::fs::rename(&old, staging).map_err(|e| io_error("keep", staging, e))?;
             }
+            // The staging folder now holds the previous build: the next build's starting point.
         } else {
             std::fs::rename(staging, out).map_err(|e| io_error("move into place", out, e))?;
         }
-        self.finished = true;
         Ok(report)
     }
 }
 
 impl Drop for Stager {
+    /// A build that failed leaves the output folder alone; the staging folder keeps what was
+    /// staged, described by a manifest, so the next build can start from it.
     fn drop(&mut self) {
-        if !self.finished {
-            let _ = std::fs::remove_dir_all(&self.staging);
+        if self.finished {
+            return;
+        }
+        let mut files = std::mem::take(&mut self.staged);
+        files.extend(self.files.lock().unwrap_or_else(|p| p.into_inner()).clone());
+        let manifest = Manifest {
+            generator: GENERATOR.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            build: BuildInfo::default(),
+            files,
+        };
+        if let Ok(json) = serde_json::to_vec_pretty(&manifest) {
+            let _ = std::fs::write(self.staging.join(MANIFEST), json);
         }
     }
 }

@@ -9,7 +9,11 @@ fn bundled_site_builds_without_warnings() {
     let out = placard(site.path(), &["build"]);
     assert_eq!(stderr(&out), "", "warnings or errors from the bundled site");
     assert!(out.status.success());
-    assert!(stdout(&out).starts_with("Built 18 pages, 2 sections and 6 taxonomy pages into "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("Built 18 pages, 2 sections and 6 taxonomy pages into "),
+        "{}",
+        stdout(&out)
+    );
     let public = site.path().join("public");
     let pages = [
         ("violent-crime-taskforce", "150"),

@@ -189,10 +189,124 @@ fn leftovers_of_a_killed_build_are_cleaned() {
             .status
             .success()
     );
-    let staging = site.path().join(".public.placard-new");
+    // A build killed while staging leaves a spare folder without a manifest.
+    let staging = site.path().join(".public.placard-spare");
     write(&staging.join("half-written.html"), "<p>half");
     let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!staging.exists());
     assert!(!site.path().join("public/half-written.html").exists());
+    assert!(!staging.join("half-written.html").exists());
+    // Killed between the two renames of the fallback path: the previous build comes back.
+    let public = site.path().join("public");
+    let before = tree(&public);
+    std::fs::rename(&public, site.path().join(".public.placard-old")).unwrap();
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(tree(&public), before);
+    assert!(!site.path().join(".public.placard-old").exists());
+}
+
+#[test]
+fn rebuilds_write_only_what_changed() {
+    let site = site("output-basic");
+    let build = || {
+        let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(
+        build().contains("(17 files written, 0 unchanged, 0 removed)"),
+        "first build"
+    );
+    assert!(
+        build().contains("(0 files written, 17 unchanged, 0 removed)"),
+        "second build"
+    );
+    let first = tree(&site.path().join("public"));
+    // The third build starts from the spare (the first build) and is the same again.
+    assert!(
+        build().contains("(0 files written, 17 unchanged, 0 removed)"),
+        "third build"
+    );
+    assert_eq!(tree(&site.path().join("public")), first);
+    // Editing the body of one page rewrites that page alone.
+    let page = site.path().join("content/about.md");
+    write(&page, read(&page).replace("Text with", "Words with"));
+    let out = build();
+    assert!(
+        out.contains("(1 files written, 16 unchanged, 0 removed)"),
+        "{out}"
+    );
+    assert!(read(&site.path().join("public/about/index.html")).contains("Words with"));
+    // The build after that starts from a spare two builds old and still ends up right.
+    write(&page, read(&page).replace("Words with", "Sentences with"));
+    build();
+    assert!(read(&site.path().join("public/about/index.html")).contains("Sentences with"));
+    let clean = tempfile::tempdir().unwrap();
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            "2026-03-01T12:00:00Z",
+            "-o",
+            clean.path().join("o").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        tree(&site.path().join("public")),
+        tree(&clean.path().join("o")),
+        "an updated build differs from a clean one"
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_output_and_the_next_one_recovers() {
+    let site = site("output-basic");
+    let ok = |site: &tempfile::TempDir| {
+        let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    ok(&site);
+    ok(&site);
+    let before = tree(&site.path().join("public"));
+    write(
+        &site.path().join("templates/broken.html"),
+        "{% extends \"base.html\" %}{% block main %}{{ nope }}{% endblock main %}",
+    );
+    let page = site.path().join("content/about.md");
+    let text = read(&page);
+    write(
+        &page,
+        text.replace(
+            "title: About the campaign",
+            "title: About the campaign\ntemplate: broken.html",
+        ),
+    );
+    assert_eq!(
+        placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(tree(&site.path().join("public")), before);
+    write(&page, text);
+    ok(&site);
+    let clean = tempfile::tempdir().unwrap();
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            "2026-03-01T12:00:00Z",
+            "-o",
+            clean.path().join("o").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        tree(&site.path().join("public")),
+        tree(&clean.path().join("o"))
+    );
 }
