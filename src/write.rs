@@ -258,7 +258,8 @@ impl Stager {
             if self.staged.contains_key(path) {
                 // Never write into a staged file: it may be a hard link to a live one.
                 let _ = std::fs::remove_file(&target);
-            } else if let Some(parent) = target.parent() {
+            }
+            if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
             }
             let source = self.out.join(path);
@@ -266,12 +267,6 @@ impl Stager {
                 && has_size(&source)
                 && std::fs::hard_link(&source, &target).is_ok();
             if !linked {
-                if self.staged.contains_key(path) {
-                    if let Some(parent) = target.parent() {
-                        std::fs::create_dir_all(parent)
-                            .map_err(|e| io_error("create", parent, e))?;
-                    }
-                }
                 std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))?;
             }
             linked
