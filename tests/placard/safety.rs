@@ -310,3 +310,81 @@ fn a_failed_build_keeps_the_output_and_the_next_one_recovers() {
         tree(&clean.path().join("o"))
     );
 }
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
+    let site = site("output-basic");
+    for i in 0..600 {
+        write(
+            &site.path().join(format!("content/news/n{i:04}.md")),
+            format!("---\ntitle: Note {i}\ndate: 2025-06-01\n---\nVersion one of note {i}.\n"),
+        );
+    }
+    let args = ["build", "--as-of", "2026-03-01T12:00:00Z", "--quiet"];
+    assert!(placard(site.path(), &args).status.success());
+    let old = tree(&site.path().join("public"));
+    // The new version changes every note.
+    for i in 0..600 {
+        write(
+            &site.path().join(format!("content/news/n{i:04}.md")),
+            format!("---\ntitle: Note {i}\ndate: 2025-06-01\n---\nVersion two of note {i}.\n"),
+        );
+    }
+    let set_version = |from: &str, to: &str| {
+        for i in 0..600 {
+            let p = site.path().join(format!("content/news/n{i:04}.md"));
+            write(&p, read(&p).replace(from, to));
+        }
+    };
+    // How long the build to be killed takes when it is not killed (old output → new).
+    let started = std::time::Instant::now();
+    assert!(placard(site.path(), &args).status.success());
+    let full = started.elapsed();
+    let new = tree(&site.path().join("public"));
+    set_version("two", "one");
+    assert!(placard(site.path(), &args).status.success());
+    assert_eq!(tree(&site.path().join("public")), old);
+    set_version("one", "two");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (mut saw_old, mut saw_new) = (0, 0);
+    for round in 0..20 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = full.mul_f64((seed >> 33) as f64 / (1u64 << 31) as f64 * 1.3);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_placard"))
+            .arg("--root")
+            .arg(site.path())
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = tree(&site.path().join("public"));
+        if now == old {
+            saw_old += 1;
+        } else if now == new {
+            saw_new += 1;
+            // Go back to the old content's output for the next round.
+            set_version("two", "one");
+            assert!(placard(site.path(), &args).status.success());
+            assert_eq!(tree(&site.path().join("public")), old);
+            set_version("one", "two");
+        } else {
+            panic!(
+                "round {round}: after a kill at {delay:?} the output is neither the old nor the new build"
+            );
+        }
+    }
+    eprintln!("kills: {saw_old} left the old build, {saw_new} the new one");
+    // Timing on a shared machine varies; what must hold is that no kill left anything else.
+    assert!(
+        saw_old > 0,
+        "no kill landed during the build (old {saw_old}, new {saw_new})"
+    );
+    // And the next run completes from whatever was left behind.
+    assert!(placard(site.path(), &args).status.success());
+    assert_eq!(tree(&site.path().join("public")), new);
+}
