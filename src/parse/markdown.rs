@@ -125,6 +125,8 @@ pub fn render(
 
 const TOKEN_OPEN: char = '\u{FDD0}';
 const TOKEN_CLOSE: char = '\u{FDD1}';
+/// Marks where `<!-- more -->` was, in the HTML being written.
+const MORE_TOKEN: &str = "\u{FDD2}more\u{FDD2}\n";
 /// Shortcodes inside shortcode bodies inside … stop somewhere.
 const MAX_DEPTH: usize = 16;
 
@@ -320,61 +322,64 @@ impl State<'_, '_> {
         to_file: &dyn Fn(usize) -> usize,
         top: bool,
     ) -> (String, Option<String>, bool) {
-        let parser = Parser::new_ext(text, options(self.smart_punctuation)).into_offset_iter();
+        let mut parser = Parser::new_ext(text, options(self.smart_punctuation)).into_offset_iter();
         let mut html = String::with_capacity(text.len() * 3 / 2);
-        let mut summary = None;
         let mut has_raw_html = false;
-        let mut events: Vec<Event<'_>> = Vec::new();
-        let mut heading: Option<(HeadingLevel, Option<String>, Vec<Event<'_>>, String)> = None;
+        let mut more_seen = false;
         let mut dropped_links: Vec<bool> = Vec::new();
-        for (event, range) in parser {
-            if let Some((_, _, inner, text_acc)) = heading.as_mut() {
+        // One pass, one HTML writer (footnote numbers and table state span the whole page),
+        // nothing buffered but a heading's own events.
+        let events = std::iter::from_fn(|| {
+            loop {
+                let (event, range) = parser.next()?;
                 match event {
-                    Event::End(TagEnd::Heading(_)) => {}
+                    Event::Start(Tag::Heading { level, id, .. }) => {
+                        let mut inner = Vec::new();
+                        let mut title = String::new();
+                        for (event, range) in parser.by_ref() {
+                            match event {
+                                Event::End(TagEnd::Heading(_)) => break,
+                                Event::Text(ref t) | Event::Code(ref t) => title.push_str(t),
+                                _ => {}
+                            }
+                            if let Some(e) =
+                                self.link_event(event, &range, to_file, &mut dropped_links)
+                            {
+                                inner.push(e);
+                            }
+                        }
+                        let heading = self.heading(level, id.map(|s| s.to_string()), inner, &title);
+                        return Some(Event::Html(CowStr::from(heading)));
+                    }
+                    Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
+                        if top && !more_seen {
+                            more_seen = true;
+                            return Some(Event::Html(CowStr::Borrowed(MORE_TOKEN)));
+                        }
+                    }
+                    Event::Html(_) | Event::InlineHtml(_) => {
+                        has_raw_html = true;
+                        return Some(event);
+                    }
+                    Event::Text(ref t) => {
+                        self.word_count += t.split_whitespace().count();
+                        return Some(event);
+                    }
                     other => {
-                        if let Event::Text(t) | Event::Code(t) = &other {
-                            text_acc.push_str(t);
+                        if let Some(e) = self.link_event(other, &range, to_file, &mut dropped_links)
+                        {
+                            return Some(e);
                         }
-                        let other = self.link_event(other, &range, to_file, &mut dropped_links);
-                        if let Some(e) = other {
-                            inner.push(e);
-                        }
-                        continue;
                     }
                 }
             }
-            match event {
-                Event::Start(Tag::Heading { level, id, .. }) => {
-                    flush(&mut html, &mut events);
-                    heading = Some((level, id.map(|s| s.to_string()), Vec::new(), String::new()));
-                }
-                Event::End(TagEnd::Heading(_)) => {
-                    if let Some((level, explicit, inner, text_acc)) = heading.take() {
-                        self.heading(&mut html, level, explicit, inner, &text_acc);
-                    }
-                }
-                Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
-                    if top && summary.is_none() {
-                        flush(&mut html, &mut events);
-                        summary = Some(close_open_tags(&html));
-                    }
-                }
-                Event::Html(_) | Event::InlineHtml(_) => {
-                    has_raw_html = true;
-                    events.push(event);
-                }
-                Event::Text(ref t) => {
-                    self.word_count += t.split_whitespace().count();
-                    events.push(event);
-                }
-                other => {
-                    if let Some(e) = self.link_event(other, &range, to_file, &mut dropped_links) {
-                        events.push(e);
-                    }
-                }
-            }
-        }
-        flush(&mut html, &mut events);
+        });
+        pulldown_cmark::html::push_html(&mut html, events);
+        let summary = html.find(MORE_TOKEN).map(|at| {
+            let summary = close_open_tags(&html[..at]);
+            html.replace_range(at..at + MORE_TOKEN.len(), "");
+            summary
+        });
         // Pages are kept until rendering: give back what the buffer over-reserved.
         html.shrink_to_fit();
         (html, summary, has_raw_html)
@@ -447,12 +452,11 @@ impl State<'_, '_> {
 
     fn heading(
         &mut self,
-        html: &mut String,
         level: HeadingLevel,
         explicit: Option<String>,
         inner: Vec<Event<'_>>,
         text: &str,
-    ) {
+    ) -> String {
         let base = explicit.unwrap_or_else(|| {
             let s = crate::slug::slugify(text);
             if s.is_empty() {
@@ -475,23 +479,20 @@ impl State<'_, '_> {
         pulldown_cmark::html::push_html(&mut inner_html, inner.into_iter());
         let lvl = level as u8;
         let id_attr = escape_attr(&id);
-        if has_link {
-            html.push_str(&format!("<h{lvl} id=\"{id_attr}\">{inner_html}</h{lvl}>\n"));
+        let html = if has_link {
+            format!("<h{lvl} id=\"{id_attr}\">{inner_html}</h{lvl}>\n")
         } else {
-            html.push_str(&format!("<h{lvl} id=\"{id_attr}\"><a class=\"heading-anchor\" href=\"#{id_attr}\">{inner_html}</a></h{lvl}>\n"));
-        }
+            format!(
+                "<h{lvl} id=\"{id_attr}\"><a class=\"heading-anchor\" href=\"#{id_attr}\">{inner_html}</a></h{lvl}>\n"
+            )
+        };
         self.headings.push(Heading {
             level: lvl,
             id,
             title: text.trim().to_string(),
             children: Vec::new(),
         });
-    }
-}
-
-fn flush(html: &mut String, events: &mut Vec<Event<'_>>) {
-    if !events.is_empty() {
-        pulldown_cmark::html::push_html(html, events.drain(..));
+        html
     }
 }
 
@@ -796,6 +797,23 @@ mod tests {
             b.html
         );
         assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn one_writer_for_the_whole_page() {
+        // Footnote numbers and definitions stay paired across headings.
+        let (b, _) = md("Text[^b] and[^a].\n\n## Notes\n\n[^a]: A.\n[^b]: B.\n");
+        assert!(
+            b.html.contains("<a href=\"#b\">1</a>") && b.html.contains("<a href=\"#a\">2</a>"),
+            "{}",
+            b.html
+        );
+        assert!(
+            b.html
+                .contains("id=\"b\"><sup class=\"footnote-definition-label\">1</sup>"),
+            "{}",
+            b.html
+        );
     }
 
     #[test]

@@ -14,6 +14,9 @@ use front_matter::FrontMatter;
 use markdown::Body;
 use rayon::prelude::*;
 
+/// Problems reported per file; past this, one line says how many more there are.
+const MAX_PER_FILE: usize = 50;
+
 /// A parsed page or section index.
 #[derive(Clone, Debug)]
 pub struct Page {
@@ -145,6 +148,13 @@ fn parse_one(
         theme,
     );
     diagnostics.append(&mut d);
+    if diagnostics.len() > MAX_PER_FILE {
+        let more = diagnostics.len() - MAX_PER_FILE;
+        diagnostics.truncate(MAX_PER_FILE);
+        diagnostics.push(
+            Diagnostic::error(format!("… and {more} more problems in this file")).in_file(path),
+        );
+    }
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let page = match front {
         Some(front) if !has_errors => Some(Page {

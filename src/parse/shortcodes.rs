@@ -79,54 +79,105 @@ pub fn code_ranges(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// A shortcode tag found in the text.
+enum ShortcodeTag {
+    /// `{{ name(args) }}`
+    Inline(Call),
+    /// `{% name(args) %}`: opens a block.
+    Open(Call),
+    /// `{% end %}`
+    End { start: usize, end: usize },
+}
+
 /// Finds the top-level shortcode calls in `text` (block bodies are scanned by the caller when
-/// it renders them).
+/// it renders them). One pass over the text, then blocks are matched with a stack, so the time
+/// stays linear however many tags there are.
 pub fn scan(text: &str) -> (Vec<Call>, Vec<ScanError>) {
     // Most pages have no shortcodes: skip the extra Markdown pass that finds code.
     if !text.contains("{{") && !text.contains("{%") {
         return (Vec::new(), Vec::new());
     }
     let code = code_ranges(text);
-    let in_code = |pos: usize| code.iter().any(|r| r.contains(&pos));
-    let bytes = text.as_bytes();
+    let (tags, mut errors) = tags(text, &code);
     let mut calls = Vec::new();
+    let mut open: Vec<Call> = Vec::new();
+    for tag in tags {
+        match tag {
+            ShortcodeTag::Inline(call) if open.is_empty() => calls.push(call),
+            ShortcodeTag::Inline(_) => {}
+            ShortcodeTag::Open(call) => open.push(call),
+            ShortcodeTag::End { start, end } => match open.pop() {
+                Some(mut call) if open.is_empty() => {
+                    call.body = Some(call.range.end..start);
+                    call.range = call.range.start..end;
+                    calls.push(call);
+                }
+                Some(_) => {}
+                None => errors.push(ScanError {
+                    offset: start,
+                    message: "`{% end %}` without an opening block shortcode".into(),
+                    hint: "remove it, or open the block with `{% name(...) %}`".into(),
+                }),
+            },
+        }
+    }
+    for call in open.iter().take(MAX_UNCLOSED) {
+        errors.push(ScanError {
+            offset: call.range.start,
+            message: format!("block shortcode `{}` is never closed", call.name),
+            hint: "add `{% end %}` on its own line after the shortcode's content".into(),
+        });
+    }
+    errors.sort_by_key(|e| e.offset);
+    (calls, errors)
+}
+
+/// Unclosed blocks reported per text (a file full of them needs no thousand messages).
+const MAX_UNCLOSED: usize = 20;
+
+/// Every shortcode tag outside code, in order, and the malformed ones as errors.
+fn tags(text: &str, code: &[Range<usize>]) -> (Vec<ShortcodeTag>, Vec<ScanError>) {
+    let mut code_iter = code.iter().peekable();
+    let bytes = text.as_bytes();
+    let mut tags = Vec::new();
     let mut errors = Vec::new();
     let mut i = 0;
     while i + 1 < bytes.len() {
-        let open = &bytes[i..i + 2];
-        if (open != b"{{" && open != b"{%") || in_code(i) {
+        if bytes[i] != b'{' || (bytes[i + 1] != b'{' && bytes[i + 1] != b'%') {
             i += 1;
             continue;
         }
-        let block = open == b"{%";
+        // Code ranges are sorted: skip those behind us, jump over the one we are in.
+        while code_iter.peek().is_some_and(|r| r.end <= i) {
+            code_iter.next();
+        }
+        if let Some(r) = code_iter.peek().filter(|r| r.contains(&i)) {
+            i = r.end;
+            continue;
+        }
+        let block = bytes[i + 1] == b'%';
         let close = if block { "%}" } else { "}}" };
         let after = skip_ws(text, i + 2);
         let Some((name, name_end)) = ident(text, after) else {
-            if block
-                && text[after..].starts_with("end")
-                && ident(text, after).is_some_and(|(n, _)| n == "end")
-            {
-                errors.push(ScanError {
-                    offset: i,
-                    message: "`{% end %}` without an opening block shortcode".into(),
-                    hint: "remove it, or open the block with `{% name(...) %}`".into(),
-                });
-            }
             i += 2;
             continue;
         };
         if !text[name_end..].starts_with('(') {
             if block && name == "end" {
-                errors.push(ScanError {
-                    offset: i,
-                    message: "`{% end %}` without an opening block shortcode".into(),
-                    hint: "remove it, or open the block with `{% name(...) %}`".into(),
-                });
+                let end = skip_ws(text, name_end);
+                if text[end..].starts_with("%}") {
+                    tags.push(ShortcodeTag::End {
+                        start: i,
+                        end: end + 2,
+                    });
+                    i = end + 2;
+                    continue;
+                }
             }
             i += 2;
             continue;
         }
-        let args = match parse_args(text, name_end + 1) {
+        match parse_args(text, name_end + 1) {
             Ok((args, end)) => {
                 let end = skip_ws(text, end);
                 if !text[end..].starts_with(close) {
@@ -142,75 +193,26 @@ pub fn scan(text: &str) -> (Vec<Call>, Vec<ScanError>) {
                     i = end.max(i + 2);
                     continue;
                 }
-                (args, end + 2)
+                let call = Call {
+                    name: name.to_string(),
+                    args,
+                    range: i..end + 2,
+                    body: None,
+                };
+                tags.push(if block {
+                    ShortcodeTag::Open(call)
+                } else {
+                    ShortcodeTag::Inline(call)
+                });
+                i = end + 2;
             }
             Err(e) => {
                 errors.push(e);
                 i += 2;
-                continue;
-            }
-        };
-        let (args, tag_end) = args;
-        if !block {
-            calls.push(Call {
-                name: name.to_string(),
-                args,
-                range: i..tag_end,
-                body: None,
-            });
-            i = tag_end;
-            continue;
-        }
-        match find_end(text, tag_end, &in_code) {
-            Some((body_end, end_tag_end)) => {
-                calls.push(Call {
-                    name: name.to_string(),
-                    args,
-                    range: i..end_tag_end,
-                    body: Some(tag_end..body_end),
-                });
-                i = end_tag_end;
-            }
-            None => {
-                errors.push(ScanError {
-                    offset: i,
-                    message: format!("block shortcode `{name}` is never closed"),
-                    hint: "add `{% end %}` on its own line after the shortcode's content".into(),
-                });
-                i = tag_end;
             }
         }
     }
-    (calls, errors)
-}
-
-/// Finds the `{% end %}` matching a block opened before `from`, counting nested blocks.
-fn find_end(text: &str, from: usize, in_code: &dyn Fn(usize) -> bool) -> Option<(usize, usize)> {
-    let mut depth = 1;
-    let mut i = from;
-    while let Some(found) = text[i..].find("{%") {
-        let start = i + found;
-        i = start + 2;
-        if in_code(start) {
-            continue;
-        }
-        let after = skip_ws(text, start + 2);
-        let Some((name, name_end)) = ident(text, after) else {
-            continue;
-        };
-        if name == "end" && !text[name_end..].starts_with('(') {
-            let end = skip_ws(text, name_end);
-            if text[end..].starts_with("%}") {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((start, end + 2));
-                }
-            }
-        } else if text[name_end..].starts_with('(') {
-            depth += 1;
-        }
-    }
-    None
+    (tags, errors)
 }
 
 fn skip_ws(text: &str, mut i: usize) -> usize {

@@ -388,3 +388,76 @@ fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
     assert!(placard(site.path(), &args).status.success());
     assert_eq!(tree(&site.path().join("public")), new);
 }
+
+#[test]
+fn pathological_markdown_renders_in_bounded_time() {
+    let site = site("output-basic");
+    let page = |name: &str, body: String| {
+        write(
+            &site.path().join(format!("content/{name}.md")),
+            format!("---\ntitle: {name}\n---\n\n{body}\n"),
+        )
+    };
+    page("quotes", ">".repeat(100_000) + " deep");
+    page("stars", "*".repeat(100_000));
+    page("brackets", "[".repeat(100_000));
+    page(
+        "table",
+        String::from("| a | b |\n|---|---|\n") + &"| 1 | x |\n".repeat(100_000),
+    );
+    page(
+        "lists",
+        (1..400).map(|i| "- ".repeat(i) + "item\n").collect(),
+    );
+    page("emphasis", "*a **b ".repeat(20_000));
+    let started = std::time::Instant::now();
+    let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        read(&site.path().join("public/table/index.html"))
+            .matches("<tr>")
+            .count()
+            > 100_000
+    );
+}
+
+#[test]
+fn many_broken_shortcodes_are_reported_briefly() {
+    let site = site("output-basic");
+    write(
+        &site.path().join("content/sc.md"),
+        format!(
+            "---\ntitle: SC\n---\n\n{}",
+            "{% callout() %}\n".repeat(50_000)
+        ),
+    );
+    write(
+        &site.path().join("content/unknown.md"),
+        format!("---\ntitle: U\n---\n\n{}", "{{ nope() }}\n\n".repeat(5_000)),
+    );
+    let started = std::time::Instant::now();
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("is never closed").count(),
+        20,
+        "{}",
+        &err[..2000.min(err.len())]
+    );
+    assert!(
+        err.contains("… and 4950 more problems in this file"),
+        "{}",
+        &err[err.len().saturating_sub(2000)..]
+    );
+}
