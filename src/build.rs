@@ -7,7 +7,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::load;
 use crate::parse;
 use crate::render::{self, Outputs};
-use crate::schedule::{self, Schedule};
+use crate::schedule::Schedule;
 use crate::theme::Theme;
 use crate::write::{self, BuildInfo, Manifest, WriteReport};
 use jiff::Timestamp;
@@ -146,7 +146,7 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
         .into_iter()
         .filter(|c| !parsed.contains(c.as_str()))
         .collect();
-    let next_change = next_change(&pages, as_of);
+    let next_change = next_change(&pages, &schedule);
 
     let theme_outputs: Vec<String> = theme.assets.values().map(|a| a.output.clone()).collect();
     let template_names: HashSet<String> = theme.template_names().map(str::to_string).collect();
@@ -249,16 +249,14 @@ fn fail(mut diagnostics: Vec<Diagnostic>) -> BuildError {
 }
 
 /// The first instant after `as_of` at which some page goes live or expires.
-fn next_change(pages: &[parse::Page], as_of: Timestamp) -> Option<Timestamp> {
+fn next_change(pages: &[parse::Page], schedule: &Schedule) -> Option<Timestamp> {
+    let as_of = schedule.as_of;
     pages
         .iter()
+        .filter(|p| schedule.drafts || !p.front.draft)
         .flat_map(|p| [p.front.publish_at.as_ref(), p.front.expire_at.as_ref()])
         .flatten()
         .map(|w| w.at)
         .filter(|t| *t > as_of)
         .min()
-        .filter(|_| true)
-        .inspect(|_t| {
-            let _ = schedule::State::Live;
-        })
 }
