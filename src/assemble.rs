@@ -73,6 +73,9 @@ pub struct Term {
 pub struct Alias {
     /// The alias's URL path (`/old/`).
     pub path: String,
+    /// The content file that declares it, and the line of its `aliases` key.
+    pub source: String,
+    pub line: Option<usize>,
     /// The page it redirects to (URL path).
     pub target: String,
 }
@@ -328,6 +331,8 @@ pub fn assemble(
         for alias in &p.page.front.aliases {
             site.aliases.push(Alias {
                 path: crate::slug::alias_url(alias),
+                source: p.page.source_path.clone(),
+                line: p.page.front.key_lines.get("aliases").copied(),
                 target: p.path.clone(),
             });
         }
@@ -337,6 +342,8 @@ pub fn assemble(
             for alias in &page.front.aliases {
                 site.aliases.push(Alias {
                     path: crate::slug::alias_url(alias),
+                    source: page.source_path.clone(),
+                    line: page.front.key_lines.get("aliases").copied(),
                     target: s.path.clone(),
                 });
             }
@@ -380,7 +387,7 @@ pub fn assemble(
         });
     }
 
-    diagnostics.extend(collisions(&site, theme_outputs));
+    diagnostics.extend(collisions(&site, theme_outputs, config.outputs.feeds));
     diagnostics.extend(resolve_links(&mut site, &all, broken, config));
     (site, diagnostics)
 }
@@ -472,101 +479,126 @@ fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> Vec<TaxonomyIndex> {
 }
 
 /// Two sources on one output file (compared without case: many file systems and CDNs fold it).
-fn collisions(site: &Site, theme_outputs: &[String]) -> Vec<Diagnostic> {
-    let mut seen: HashMap<String, (String, String)> = HashMap::new();
+fn collisions(site: &Site, theme_outputs: &[String], feeds: bool) -> Vec<Diagnostic> {
+    struct Claim {
+        who: String,
+        /// The content file to point the error at, and the line of the key that made the URL.
+        file: Option<(String, Option<usize>)>,
+        url: String,
+    }
+    let mut seen: HashMap<String, Claim> = HashMap::new();
     let mut out = Vec::new();
-    let mut claim = |file: String, who: String, url: String, out: &mut Vec<Diagnostic>| {
-        let key = file.to_lowercase();
+    let mut claim = |output: String, claim: Claim, out: &mut Vec<Diagnostic>| {
+        let key = output.to_lowercase();
         match seen.get(&key) {
-            Some((other, other_url)) => {
-                let same = if *other_url == url {
-                    format!("the URL {url}")
+            Some(other) => {
+                let same = if other.url == claim.url {
+                    format!("the URL {}", claim.url)
                 } else {
-                    format!("the URLs {other_url} and {url}, which differ only in case")
+                    format!(
+                        "the URLs {} and {}, which differ only in case",
+                        other.url, claim.url
+                    )
                 };
-                let path = who.split(' ').next().unwrap_or_default().to_string();
-                out.push(
-                    Diagnostic::error(format!("{who} and {other} both map to {same}"))
-                        .in_file(path)
-                        .with_hint("give one of them a different file name or `slug:`"),
-                );
+                let mut d = Diagnostic::error(format!(
+                    "{} and {} both map to {same}",
+                    claim.who, other.who
+                ))
+                .with_hint("give one of them a different file name or `slug:`");
+                if let Some((path, line)) = claim.file.or(other.file.clone()) {
+                    d = d.in_file(path);
+                    if let Some(l) = line {
+                        d = d.at_line(l);
+                    }
+                }
+                out.push(d);
             }
             None => {
-                seen.insert(key, (who, url));
+                seen.insert(key, claim);
             }
         }
+    };
+    let page_claim = |page: &Page, key: &str, url: &str| Claim {
+        who: page.source_path.clone(),
+        file: Some((
+            page.source_path.clone(),
+            page.front.key_lines.get(key).copied(),
+        )),
+        url: url.to_string(),
+    };
+    let own = |who: String, url: String| Claim {
+        who,
+        file: None,
+        url,
     };
     for name in RESERVED {
         claim(
             name.to_string(),
-            format!("placard's own {name}"),
-            format!("/{name}"),
+            own(format!("placard's own {name}"), format!("/{name}")),
             &mut out,
         );
     }
     for f in theme_outputs {
         claim(
             f.clone(),
-            format!("the theme's static file {f}"),
-            format!("/{f}"),
+            own(format!("the theme's static file {f}"), format!("/{f}")),
             &mut out,
         );
     }
     for s in &site.sections {
-        let who = s
-            .page
-            .as_ref()
-            .map_or("the home page".to_string(), |p| p.source_path.clone());
-        claim(
-            crate::slug::output_file(&s.path),
-            who,
-            s.path.clone(),
-            &mut out,
-        );
+        let c = match &s.page {
+            Some(page) => page_claim(page, "slug", &s.path),
+            None => own("the home page".into(), s.path.clone()),
+        };
+        claim(crate::slug::output_file(&s.path), c, &mut out);
+        if feeds && !s.dir.is_empty() {
+            let feed = format!("{}atom.xml", s.path);
+            claim(
+                feed.trim_start_matches('/').to_string(),
+                own(format!("the feed of section {}", s.path), feed),
+                &mut out,
+            );
+        }
     }
     for p in &site.pages {
         claim(
             crate::slug::output_file(&p.path),
-            p.page.source_path.clone(),
-            p.path.clone(),
+            page_claim(&p.page, "slug", &p.path),
             &mut out,
         );
     }
     for t in &site.taxonomies {
         claim(
             crate::slug::output_file(&t.path),
-            format!("the `{}` taxonomy", t.name),
-            t.path.clone(),
+            own(format!("the `{}` taxonomy", t.name), t.path.clone()),
             &mut out,
         );
         for term in &t.terms {
             claim(
                 crate::slug::output_file(&term.path),
-                format!("the `{}` term `{}`", t.name, term.name),
-                term.path.clone(),
+                own(
+                    format!("the `{}` term `{}`", t.name, term.name),
+                    term.path.clone(),
+                ),
                 &mut out,
             );
         }
     }
     for a in &site.aliases {
-        let who = site.pages.iter().find(|p| p.path == a.target).map_or_else(
-            || format!("an alias of {}", a.target),
-            |p| format!("{} (alias {})", p.page.source_path, a.path),
-        );
-        claim(
-            crate::slug::output_file(&a.path),
-            who,
-            a.path.clone(),
-            &mut out,
-        );
+        let c = Claim {
+            who: format!("the alias {} of {}", a.path, a.source),
+            file: Some((a.source.clone(), a.line)),
+            url: a.path.clone(),
+        };
+        claim(crate::slug::output_file(&a.path), c, &mut out);
     }
     for a in &site.assets {
-        claim(
-            a.output.clone(),
-            a.source_path.clone(),
-            format!("/{}", a.output),
-            &mut out,
-        );
+        let c = Claim {
+            who: a.source_path.clone(),
+            file: Some((a.source_path.clone(), None)),
+            url: format!("/{}", a.output),
+        };
+        claim(a.output.clone(), c, &mut out);
     }
     out
 }

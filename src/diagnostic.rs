@@ -144,6 +144,51 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Where each line of a text starts, for locating many offsets in one file without rescanning
+/// it each time (a file with thousands of links or problems would otherwise be quadratic).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text).
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
+
+    /// The text of a 1-based line, without its line end.
+    pub fn line(&self, line: usize) -> &'a str {
+        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
+        let end = self.starts.get(line).map_or(self.text.len(), |e| e - 1);
+        self.text[start..end.max(start)].trim_end_matches('\r')
+    }
+
+    /// A diagnostic located at a byte offset of this text.
+    pub fn at(&self, d: Diagnostic, offset: usize) -> Diagnostic {
+        let (line, column) = self.locate(offset);
+        let mut d = d;
+        d.line = Some(line);
+        d.column = Some(column);
+        d.source_line = Some(self.line(line).to_string());
+        d
+    }
+}
+
 /// Lines longer than this are shown as a window around the column.
 const MAX_SHOWN: usize = 100;
 
@@ -188,7 +233,8 @@ pub fn did_you_mean<'a>(
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Ties go to the alphabetically first candidate, so the hint is the same every run.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
 
@@ -220,6 +266,31 @@ mod tests {
     fn line_col_counts_characters_not_bytes() {
         assert_eq!(line_col("ab\n£x", 5), (2, 2));
         assert_eq!(line_col("abc", 99), (1, 4));
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let text = "ab\n£x\n\nlast";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                index.locate(offset),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
+        assert_eq!(index.line(2), "£x");
+        assert_eq!(index.line(3), "");
+        assert_eq!(index.line(4), "last");
+        assert_eq!(index.line(9), "");
+    }
+
+    #[test]
+    fn did_you_mean_is_deterministic_on_ties() {
+        assert_eq!(
+            did_you_mean("page-x.md", ["page-f.md", "page-b.md", "page-e.md"]),
+            Some("page-b.md")
+        );
     }
 
     #[test]

@@ -248,38 +248,48 @@ impl Stager {
             size: bytes.len() as u64,
             md5: format!("{:x}", Md5::digest(bytes)),
         };
+        // Two outputs on one path would mean the collision check missed something: refuse
+        // rather than let the second overwrite the first (or, through a hard link, a live file).
+        if self
+            .files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_string(), entry.clone())
+            .is_some()
+        {
+            return Err(WriteError::Io(format!(
+                "two outputs were made for {path}; this is a bug in placard, please report it"
+            )));
+        }
         let target = self.staging.join(path);
         let has_size = |p: &Path| {
             std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() == entry.size)
         };
-        let reused = if self.staged.get(path) == Some(&entry) && has_size(&target) {
-            true
-        } else {
-            if self.staged.contains_key(path) {
-                // Never write into a staged file: it may be a hard link to a live one.
-                let _ = std::fs::remove_file(&target);
-            }
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
-            }
-            let source = self.out.join(path);
-            let linked = self.live.get(path) == Some(&entry)
-                && has_size(&source)
-                && std::fs::hard_link(&source, &target).is_ok();
-            if !linked {
-                std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))?;
-            }
-            linked
-        };
-        if reused {
+        if self.staged.get(path) == Some(&entry) && has_size(&target) {
             self.reused
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(());
         }
-        self.files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string(), entry);
-        Ok(())
+        // Never write into a staged file: it may be a hard link to a live one.
+        match std::fs::remove_file(&target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+                }
+            }
+            Err(e) => return Err(io_error("replace", &target, e)),
+        }
+        let source = self.out.join(path);
+        if self.live.get(path) == Some(&entry)
+            && has_size(&source)
+            && std::fs::hard_link(&source, &target).is_ok()
+        {
+            self.reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(());
+        }
+        std::fs::write(&target, bytes).map_err(|e| io_error("write", &target, e))
     }
 
     /// The manifest of everything staged so far, with `build` describing how it was made.

@@ -8,7 +8,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::parse::shortcodes::{self, ArgValue, Call};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What the theme offers to the Markdown renderer.
 pub trait Shortcodes {
@@ -102,7 +102,9 @@ pub fn render(
         smart_punctuation,
         raw_html,
         shortcodes,
+        lines: crate::diagnostic::LineIndex::new(source.file_text),
         ids: HashSet::new(),
+        next_suffix: HashMap::new(),
         headings: Vec::new(),
         links: Vec::new(),
         diagnostics: Vec::new(),
@@ -135,7 +137,10 @@ struct State<'s, 'a> {
     smart_punctuation: bool,
     raw_html: bool,
     shortcodes: &'s dyn Shortcodes,
+    lines: crate::diagnostic::LineIndex<'a>,
     ids: HashSet<String>,
+    /// The next number to try for each repeated heading id (`funding-1`, `funding-2`…).
+    next_suffix: HashMap<String, usize>,
     headings: Vec<Heading>,
     links: Vec<InternalLink>,
     diagnostics: Vec<Diagnostic>,
@@ -153,9 +158,8 @@ struct Replacement {
 
 impl State<'_, '_> {
     fn error_at(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(message)
-            .in_file(self.source.path)
-            .at_offset(self.source.file_text, offset)
+        self.lines
+            .at(Diagnostic::error(message).in_file(self.source.path), offset)
     }
 
     /// Renders a piece of Markdown found at `base` (file offset). Returns the HTML and, for
@@ -194,8 +198,22 @@ impl State<'_, '_> {
             summary = summary.map(|s| sanitize(&s));
         }
         if !rendered.is_empty() {
-            html = substitute_tokens(&html, &rendered);
-            summary = summary.map(|s| substitute_tokens(&s, &rendered));
+            let (done, in_tags) = substitute_tokens(&html, &rendered);
+            html = done;
+            summary = summary.map(|s| substitute_tokens(&s, &rendered).0);
+            for n in in_tags {
+                if let Some(call) = calls.get(n) {
+                    let d = self
+                        .error_at(
+                            base + call.range.start,
+                            format!("shortcode `{}` is inside an HTML tag", call.name),
+                        )
+                        .with_hint(
+                            "shortcodes work in text only: move it out of the tag's attributes",
+                        );
+                    self.diagnostics.push(d);
+                }
+            }
         }
         self.depth -= 1;
         (html, summary)
@@ -303,7 +321,7 @@ impl State<'_, '_> {
             Ok(html) => html,
             Err(mut d) => {
                 // Say which call in which page made the template fail.
-                let (line, col) = crate::diagnostic::line_col(self.source.file_text, at);
+                let (line, col) = self.lines.locate(at);
                 d.message = format!(
                     "{} (in shortcode `{}` called at {}:{line}:{col})",
                     d.message, call.name, self.source.path
@@ -403,14 +421,8 @@ impl State<'_, '_> {
                         Some((p, a)) => (p.to_string(), Some(a.to_string())),
                         None => (rest.to_string(), None),
                     };
-                    let (line, column) = crate::diagnostic::line_col(self.source.file_text, offset);
-                    let source_line = self
-                        .source
-                        .file_text
-                        .lines()
-                        .nth(line - 1)
-                        .unwrap_or_default()
-                        .to_string();
+                    let (line, column) = self.lines.locate(offset);
+                    let source_line = self.lines.line(line).to_string();
                     self.links.push(InternalLink {
                         raw: dest_url.to_string(),
                         path,
@@ -422,9 +434,9 @@ impl State<'_, '_> {
                 }
                 if let Some(scheme) = unsafe_scheme(dest_url) {
                     let what = if is_image { "image" } else { "link" };
-                    let d = Diagnostic::warning(format!("{what} with a `{scheme}:` address removed"))
-                        .in_file(self.source.path)
-                        .at_offset(self.source.file_text, offset)
+                    let d = self
+                        .lines
+                        .at(Diagnostic::warning(format!("{what} with a `{scheme}:` address removed")).in_file(self.source.path), offset)
                         .with_hint("only http, https, mailto, tel and site links are kept; the link text stays");
                     self.diagnostics.push(d);
                     if !is_image {
@@ -466,10 +478,15 @@ impl State<'_, '_> {
             }
         });
         let mut id = base.clone();
-        let mut n = 1;
-        while self.ids.contains(&id) {
-            id = format!("{base}-{n}");
-            n += 1;
+        if self.ids.contains(&id) {
+            let n = self.next_suffix.entry(base.clone()).or_insert(1);
+            loop {
+                id = format!("{base}-{n}");
+                *n += 1;
+                if !self.ids.contains(&id) {
+                    break;
+                }
+            }
         }
         self.ids.insert(id.clone());
         let has_link = inner
@@ -536,30 +553,50 @@ fn original_offset(replacements: &[Replacement], offset: usize) -> usize {
 
 /// Puts the rendered shortcodes in place of their tokens; a token alone in a paragraph takes
 /// the paragraph's place (block content must not sit inside `<p>`).
-fn substitute_tokens(html: &str, rendered: &[String]) -> String {
+/// Puts the rendered shortcodes in place of their tokens; a token alone in a paragraph takes
+/// the paragraph's place (block content must not sit inside `<p>`). A token inside a tag (in
+/// an attribute of raw HTML) is dropped, never filled: shortcode HTML there would break out of
+/// the attribute. Returns the HTML and the numbers of the dropped tokens.
+fn substitute_tokens(html: &str, rendered: &[String]) -> (String, Vec<usize>) {
     let mut out =
         String::with_capacity(html.len() + rendered.iter().map(String::len).sum::<usize>());
+    let mut in_tags = Vec::new();
+    let mut in_tag = false;
     let mut rest = html;
+    let track = |segment: &str, in_tag: &mut bool| {
+        for b in segment.bytes() {
+            match b {
+                b'<' => *in_tag = true,
+                b'>' => *in_tag = false,
+                _ => {}
+            }
+        }
+    };
     while let Some(start) = rest.find(TOKEN_OPEN) {
         let after_open = start + TOKEN_OPEN.len_utf8();
         let Some(len) = rest[after_open..].find(TOKEN_CLOSE) else {
             break;
         };
-        let n: usize = match rest[after_open..after_open + len].parse() {
-            Ok(n) => n,
-            Err(_) => {
-                out.push_str(&rest[..after_open]);
-                rest = &rest[after_open..];
-                continue;
-            }
-        };
-        let end = after_open + len + TOKEN_CLOSE.len_utf8();
-        let replacement = rendered.get(n).map_or("", String::as_str);
         let before = &rest[..start];
+        track(before, &mut in_tag);
+        let end = after_open + len + TOKEN_CLOSE.len_utf8();
+        let Ok(n) = rest[after_open..after_open + len].parse::<usize>() else {
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        };
+        if in_tag {
+            in_tags.push(n);
+            out.push_str(before);
+            rest = &rest[end..];
+            continue;
+        }
+        let replacement = rendered.get(n).map_or("", String::as_str);
         if before.ends_with("<p>") && rest[end..].starts_with("</p>") {
             out.push_str(&before[..before.len() - 3]);
             out.push_str(replacement);
             rest = &rest[end + 4..];
+            in_tag = false;
         } else {
             out.push_str(before);
             out.push_str(replacement);
@@ -567,7 +604,7 @@ fn substitute_tokens(html: &str, rendered: &[String]) -> String {
         }
     }
     out.push_str(rest);
-    out
+    (out, in_tags)
 }
 
 fn unsafe_scheme(url: &str) -> Option<String> {
@@ -770,6 +807,22 @@ mod tests {
             ),
             "{msgs:?}"
         );
+    }
+
+    #[test]
+    fn shortcodes_cannot_be_injected_into_tags() {
+        let (b, d) = md(
+            "Hello <img src=\"nope\" alt=\"{{ stat(value=\"1\", label=\"x onerror=alert(1) y\") }}\"> end.\n",
+        );
+        assert!(!b.html.contains("onerror"), "{}", b.html);
+        assert!(
+            d.iter()
+                .any(|d| d.message == "shortcode `stat` is inside an HTML tag"),
+            "{d:?}"
+        );
+        // The token characters typed into content are not tokens.
+        let (b, _) = md("<img alt=\"\u{FDD0}0\u{FDD1}\"> {{ stat(value=\"1\", label=\"x\") }}\n");
+        assert!(!b.html.contains("<img alt=\"<div"), "{}", b.html);
     }
 
     #[test]

@@ -99,6 +99,12 @@ fn parse_one(
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };
+    // Placard marks shortcodes in the HTML with Unicode noncharacters; text must not forge them.
+    let text = if text.contains(|c: char| ('\u{FDD0}'..='\u{FDEF}').contains(&c)) {
+        text.replace(|c: char| ('\u{FDD0}'..='\u{FDEF}').contains(&c), "\u{FFFD}")
+    } else {
+        text
+    };
     let split = match front_matter::split(path, &text) {
         Ok(s) => s,
         Err(d) => return (None, vec![d]),
