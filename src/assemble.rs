@@ -114,6 +114,21 @@ pub fn assemble(
     let mut all: HashMap<String, (Option<String>, Vec<String>)> = HashMap::new();
     let mut section_pages = Vec::new();
     let mut pages = Vec::new();
+    // A section that is not live (a draft, embargoed, expired) takes everything under it along:
+    // its pages, subsections and files. (The home page's _index.md does not hide the site.)
+    let hidden: Vec<String> = parsed
+        .iter()
+        .filter(|p| p.is_section && !p.dir.is_empty() && schedule.include(&p.front).is_none())
+        .map(|p| p.dir.clone())
+        .collect();
+    let under_hidden = |dir: &str| {
+        hidden.iter().any(|h| {
+            dir == h
+                || dir
+                    .strip_prefix(h.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
     for page in parsed {
         if let Some(t) = &page.front.template
             && !template_names.contains(t)
@@ -129,7 +144,12 @@ pub fn assemble(
                         }),
                 );
         }
-        match schedule.include(&page.front) {
+        let included = if under_hidden(&page.dir) {
+            None
+        } else {
+            schedule.include(&page.front)
+        };
+        match included {
             None => {
                 site.left_out += 1;
                 all.insert(
@@ -351,34 +371,42 @@ pub fn assemble(
     }
 
     // Files from content/: those inside a page bundle follow their page (and stay out with it).
-    let bundles: HashMap<&str, Option<&str>> = {
-        let mut m: HashMap<&str, Option<&str>> = HashMap::new();
-        for p in site.pages.iter().filter(|p| p.page.is_bundle) {
-            m.insert(p.page.dir.as_str(), Some(p.path.as_str()));
-        }
-        m
-    };
-    let hidden_bundles: Vec<String> = all
+    // Every page bundle (a folder with index.md): live ones with their URL path, others with none.
+    let mut bundles: HashMap<String, Option<String>> = all
         .iter()
         .filter(|(k, (path, _))| path.is_none() && k.ends_with("/index.md"))
-        .map(|(k, _)| k.trim_end_matches("/index.md").to_string())
+        .map(|(k, _)| (k.trim_end_matches("/index.md").to_string(), None))
         .collect();
+    for p in site.pages.iter().filter(|p| p.page.is_bundle) {
+        bundles.insert(p.page.dir.clone(), Some(p.path.clone()));
+    }
     for a in assets {
-        let inside = |b: &str| a.content_path.starts_with(&format!("{b}/"));
-        if hidden_bundles.iter().any(|b| inside(b)) {
-            continue;
-        }
-        let output = match bundles
+        let (dir, file) = a
+            .content_path
+            .rsplit_once('/')
+            .unwrap_or(("", a.content_path.as_str()));
+        // A file belongs to the innermost bundle that holds it, and goes where its page goes.
+        let owner = bundles
             .iter()
-            .filter(|(b, _)| inside(b))
-            .max_by_key(|(b, _)| b.len())
-        {
+            .filter(|(b, _)| {
+                a.content_path
+                    .strip_prefix(b.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|(b, _)| b.len());
+        let output = match owner {
+            Some((_, None)) => continue,
             Some((b, Some(path))) => format!(
                 "{}{}",
                 path.trim_start_matches('/'),
                 &a.content_path[b.len() + 1..]
             ),
-            _ => a.content_path.clone(),
+            None if under_hidden(dir) => continue,
+            // Elsewhere a file sits beside the pages of its folder, under the folder's URL.
+            None => format!(
+                "{}{file}",
+                dir_path(dir, None, &dir_paths).trim_start_matches('/')
+            ),
         };
         site.assets.push(SiteAsset {
             output,
@@ -614,7 +642,9 @@ fn resolve_links(
     let base_path = config.base_path().to_string();
     let known: Vec<&str> = all.keys().map(String::as_str).collect();
     let fix = |page: &mut Page, out: &mut Vec<Diagnostic>| {
-        for link in page.body.links.clone() {
+        // The escaped `@/…` value as written in the HTML → its URL, or `None` to unlink it.
+        let mut rewrites: HashMap<String, Option<String>> = HashMap::new();
+        for link in &page.body.links {
             let key = link.path.trim_start_matches('/').to_string();
             let located = |d: Diagnostic| {
                 let mut d = d.in_file(page.source_path.clone());
@@ -641,10 +671,7 @@ fn resolve_links(
                         located(Diagnostic::warning(format!("link to `{}`, which is not published in this build; the link is left out", link.raw)))
                             .with_hint("the link text stays; the link appears once the page is live (rebuild then)"),
                     );
-                    page.body.html = unlink(&page.body.html, &raw_html);
-                    if let Some(s) = page.body.summary_html.as_mut() {
-                        *s = unlink(s, &raw_html);
-                    }
+                    rewrites.insert(raw_html, None);
                 }
                 Some((Some(path), ids)) => {
                     if let Some(anchor) = &link.anchor
@@ -675,13 +702,14 @@ fn resolve_links(
                             .map(|a| format!("#{a}"))
                             .unwrap_or_default()
                     );
-                    let from = format!("href=\"{raw_html}\"");
-                    let to = format!("href=\"{}\"", crate::parse::markdown::escape_attr(&url));
-                    page.body.html = page.body.html.replace(&from, &to);
-                    if let Some(s) = page.body.summary_html.as_mut() {
-                        *s = s.replace(&from, &to);
-                    }
+                    rewrites.insert(raw_html, Some(url));
                 }
+            }
+        }
+        if !rewrites.is_empty() {
+            page.body.html = rewrite_links(&page.body.html, &rewrites);
+            if let Some(s) = page.body.summary_html.as_mut() {
+                *s = rewrite_links(s, &rewrites);
             }
         }
         // `@/` references in theme fields (`related`, `cta.url`…).
@@ -735,28 +763,70 @@ fn pulldown_cmark_escape_href(raw: &str) -> String {
     s
 }
 
-/// Removes `<a href="RAW">` and its `</a>`, keeping the text between.
-fn unlink(html: &str, raw_href: &str) -> String {
-    let needle = format!("<a href=\"{raw_href}\"");
+/// Rewrites every `href="@/…"` and `src="@/…"` in one pass: to its URL, or — for a link to a
+/// page that is not live — removing the `<a>` and its `</a>` but keeping the text.
+fn rewrite_links(html: &str, rewrites: &HashMap<String, Option<String>>) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(start) = rest.find(&needle) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else {
+    let mut drop_close = false;
+    loop {
+        let attr = rest.find("=\"@/");
+        let close = if drop_close { rest.find("</a>") } else { None };
+        if let Some(c) = close.filter(|c| attr.is_none_or(|a| *c < a)) {
+            out.push_str(&rest[..c]);
+            rest = &rest[c + 4..];
+            drop_close = false;
+            continue;
+        }
+        let Some(a) = attr else { break };
+        let start = a + 2;
+        let Some(len) = rest[start..].find('"') else {
             break;
         };
-        let inner = &after[tag_end + 1..];
-        match inner.find("</a>") {
-            Some(close) => {
-                out.push_str(&inner[..close]);
-                rest = &inner[close + 4..];
+        let end = start + len;
+        match rewrites.get(&rest[start..end]) {
+            Some(Some(url)) => {
+                out.push_str(&rest[..start]);
+                out.push_str(&crate::parse::markdown::escape_attr(url));
+                rest = &rest[end..];
             }
-            None => {
-                rest = inner;
+            Some(None)
+                if rest[..a]
+                    .rfind('<')
+                    .is_some_and(|t| rest[t..].starts_with("<a ")) =>
+            {
+                let tag = rest[..a].rfind('<').unwrap_or(a);
+                let Some(tag_end) = rest[end..].find('>') else {
+                    break;
+                };
+                out.push_str(&rest[..tag]);
+                rest = &rest[end + tag_end + 1..];
+                drop_close = true;
+            }
+            _ => {
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
             }
         }
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_rewritten_or_unlinked_in_one_pass() {
+        let mut map = HashMap::new();
+        map.insert("@/a.md".to_string(), Some("/a/".to_string()));
+        map.insert("@/b.md#x".to_string(), Some("/b/#x".to_string()));
+        map.insert("@/draft.md".to_string(), None);
+        let html = "<p><a href=\"@/a.md\">A</a> <img src=\"@/b.md#x\" alt=\"b\"> <a href=\"@/draft.md\" title=\"t\">soon</a> <a href=\"@/other.md\">o</a> <em>x</em></p>";
+        assert_eq!(
+            rewrite_links(html, &map),
+            "<p><a href=\"/a/\">A</a> <img src=\"/b/#x\" alt=\"b\"> soon <a href=\"@/other.md\">o</a> <em>x</em></p>"
+        );
+    }
 }

@@ -105,6 +105,22 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         return Ok(sources);
     }
     let manifest_path = theme_dir.join("theme.yaml");
+    let outside = |p: &Path| {
+        p.canonicalize()
+            .is_ok_and(|real| !real.starts_with(&canonical_root))
+    };
+    if outside(&theme_dir) || outside(&manifest_path) {
+        sources.diagnostics.push(
+            Diagnostic::error(format!(
+                "themes/{theme} (or its theme.yaml) is a symlink to a place outside the site"
+            ))
+            .in_file(format!("themes/{theme}"))
+            .with_hint(
+                "placard only reads files inside the site folder; copy the theme in instead",
+            ),
+        );
+        return Ok(sources);
+    }
     if manifest_path.is_file() {
         let rel = format!("themes/{theme}/theme.yaml");
         let bytes = read(&manifest_path)?;
@@ -166,7 +182,7 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         .into_par_iter()
         .map(|(rel, path)| {
             let source_path = format!("content/{rel}");
-            if rel.ends_with(".md") {
+            if is_markdown(&rel) {
                 let size = std::fs::metadata(&path)
                     .map_err(|e| IoFailure(format!("cannot read {source_path}: {e}")))?
                     .len();
@@ -224,6 +240,14 @@ fn read(path: &Path) -> Result<Vec<u8>, IoFailure> {
     std::fs::read(path).map_err(|e| IoFailure(format!("cannot read {}: {e}", path.display())))
 }
 
+/// Whether a content file is a page: `.md` or `.markdown`, in any case (a `plan.MD` copied out
+/// as it is would publish its front matter and text, embargo or not).
+pub fn is_markdown(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown")
+    })
+}
+
 /// Whether a file or folder name is never part of the site: hidden files and the leftovers of
 /// editors (emacs `.#x`/`#x#`, vim `x~`/`.x.swp`/`4913`, JetBrains `___jb_tmp___`, macOS).
 pub fn is_ignored(name: &str) -> bool {
@@ -250,6 +274,28 @@ fn files_under(
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;
+    }
+    // The folder itself may be a symlink (walkdir follows the root it is given).
+    match dir.canonicalize() {
+        Ok(real) if real.starts_with(canonical_root) => {}
+        Ok(real) => {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "{prefix} is a symlink to {}, outside the site",
+                    real.display()
+                ))
+                .in_file(prefix)
+                .with_hint(
+                    "placard only reads files inside the site folder; copy the folder in instead",
+                ),
+            );
+            return out;
+        }
+        Err(e) => {
+            diagnostics
+                .push(Diagnostic::error(format!("cannot read {prefix}: {e}")).in_file(prefix));
+            return out;
+        }
     }
     let walker = WalkDir::new(dir)
         .follow_links(false)

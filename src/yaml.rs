@@ -322,24 +322,41 @@ fn too_deep(block: &str) -> Option<(usize, usize)> {
     let mut quote: Option<char> = None;
     for (i, line) in block.lines().enumerate() {
         let mut prev = ' ';
-        for (j, c) in line.chars().enumerate() {
-            match (quote, c) {
-                (Some(q), c) if c == q && prev != '\\' => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'')
-                    if prev == ' ' || prev == '[' || prev == '{' || prev == ',' || prev == ':' =>
-                {
-                    quote = Some(c)
-                }
-                (None, '#') if prev == ' ' => break,
-                (None, '[' | '{') => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some((i + 1, j + 1));
+        let mut chars = line.chars().enumerate().peekable();
+        while let Some((j, c)) = chars.next() {
+            match quote {
+                // Double quotes: a backslash escapes the next character.
+                Some('"') => match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => quote = None,
+                    _ => {}
+                },
+                // Single quotes: `''` is a quote inside the text.
+                Some(_) => {
+                    if c == '\'' {
+                        if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                            chars.next();
+                        } else {
+                            quote = None;
+                        }
                     }
                 }
-                (None, ']' | '}') => depth = depth.saturating_sub(1),
-                _ => {}
+                None => match c {
+                    '"' | '\'' if matches!(prev, ' ' | '[' | '{' | ',' | ':' | '-') || j == 0 => {
+                        quote = Some(c)
+                    }
+                    '#' if prev == ' ' || j == 0 => break,
+                    '[' | '{' => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return Some((i + 1, j + 1));
+                        }
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
             }
             prev = c;
         }
@@ -542,6 +559,24 @@ mod tests {
         let e = doc(&s).err().unwrap();
         assert!(e.message.contains("anchors and aliases"), "{}", e.message);
         assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_depth_check_is_not_fooled_by_quotes() {
+        for prefix in ["a: \"x\\\\\"\n", "a: 'it''s'\n", "a: \"say \\\"hi\\\"\"\n"] {
+            let s = format!("{prefix}b: {}", "[".repeat(100_000));
+            let t = std::time::Instant::now();
+            let e = doc(&s).err().unwrap();
+            assert_eq!(e.message, "the YAML is nested too deeply", "{prefix:?}");
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(1),
+                "{prefix:?}"
+            );
+        }
+        assert!(
+            doc("a: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n")
+                .is_ok()
+        );
     }
 
     #[test]

@@ -114,7 +114,10 @@ fn parse_one(
         Some((d, n)) => (d.to_string(), n.to_string()),
         None => (String::new(), content_path.clone()),
     };
-    let stem = name.strip_suffix(".md").unwrap_or(&name).to_string();
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem)
+        .to_string();
     let is_section = stem == "_index";
     let is_bundle = stem == "index";
     let content_type = match dir.split('/').next() {
