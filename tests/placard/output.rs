@@ -241,3 +241,96 @@ fn front_matter_values_are_escaped_in_templates() {
         );
     }
 }
+
+#[test]
+fn a_draft_section_hides_its_pages_files_and_subsections() {
+    let site = site("output-basic");
+    write(
+        &site.path().join("content/plans/_index.md"),
+        "---\ntitle: Plans\ndraft: true\n---\nNot yet.\n",
+    );
+    write(
+        &site.path().join("content/plans/hidden-plan.md"),
+        "---\ntitle: Hidden plan\ndate: 2026-01-01\n---\nBody\n",
+    );
+    write(&site.path().join("content/plans/hidden-map.svg"), "<svg/>");
+    write(
+        &site.path().join("content/plans/phase-two/_index.md"),
+        "---\ntitle: Phase two\n---\n",
+    );
+    write(
+        &site.path().join("content/plans/phase-two/deeper-plan.md"),
+        "---\ntitle: Deeper plan\n---\nBody\n",
+    );
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (path, bytes) in tree(&site.path().join("public")) {
+        assert!(!path.starts_with("plans"), "{path} was written");
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in ["Hidden plan", "Deeper plan", "Phase two", "hidden-map"] {
+            assert!(!text.contains(secret), "{secret} leaked into {path}");
+        }
+    }
+    let drafts = site.path().join("drafts");
+    let out = placard(
+        site.path(),
+        &[
+            "build",
+            "--as-of",
+            AS_OF,
+            "--drafts",
+            "-o",
+            drafts.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(drafts.join("plans/hidden-plan/index.html").is_file());
+    assert!(drafts.join("plans/phase-two/deeper-plan/index.html").is_file());
+    assert!(drafts.join("plans/hidden-map.svg").is_file());
+}
+
+#[test]
+fn markdown_extensions_in_any_case_are_pages_and_files_follow_slugified_sections() {
+    let site = site("output-basic");
+    write(
+        &site.path().join("content/Press Releases/_index.md"),
+        "---\ntitle: Press releases\n---\n",
+    );
+    write(
+        &site.path().join("content/Press Releases/Launch Day.MD"),
+        "---\ntitle: Launch day\n---\nLaunched.\n",
+    );
+    write(
+        &site.path().join("content/Press Releases/notes.markdown"),
+        "---\ntitle: Notes\n---\nNoted.\n",
+    );
+    write(
+        &site.path().join("content/Press Releases/Logo File.svg"),
+        "<svg/>",
+    );
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = site.path().join("public");
+    assert!(public.join("press-releases/launch-day/index.html").is_file());
+    assert!(public.join("press-releases/notes/index.html").is_file());
+    // A co-located file keeps its name, under its section's URL.
+    assert!(public.join("press-releases/Logo File.svg").is_file());
+    assert!(!public.join("Press Releases").exists());
+}
+
+#[test]
+fn a_symlinked_content_folder_outside_the_site_is_refused() {
+    let site = site("output-basic");
+    let outside = tempfile::tempdir().unwrap();
+    copy_tree(&site.path().join("content"), outside.path());
+    std::fs::remove_dir_all(site.path().join("content")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), site.path().join("content")).unwrap();
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("content is a symlink to"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!site.path().join("public").exists());
+}
