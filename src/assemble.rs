@@ -218,6 +218,20 @@ pub fn assemble(
     // Pages: URL, owning section.
     pages.sort_by(|a, b| a.0.content_path.cmp(&b.0.content_path));
     for (page, preview) in pages {
+        if page.is_bundle && page.dir.is_empty() {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{}` cannot be a page: the home page is `content/_index.md`",
+                    page.source_path
+                ))
+                .in_file(&page.source_path)
+                .with_hint(
+                    "rename it to `content/_index.md` (the home page's text and title), \
+                     or give it a name such as `content/about.md`",
+                ),
+            );
+            continue;
+        }
         let (parent_dir, own) = if page.is_bundle {
             match page.dir.rsplit_once('/') {
                 Some((d, last)) => (d.to_string(), last.to_string()),

@@ -297,12 +297,12 @@ fn files_under(
             return out;
         }
     }
-    let walker = WalkDir::new(dir)
+    let mut walker = WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored));
-    for entry in walker {
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -320,11 +320,16 @@ fn files_under(
         }
         let Some(rel) = rel_utf8(entry.path(), dir) else {
             let shown = display_rel(entry.path(), dir, prefix);
-            diagnostics.push(
+            let d = if entry.file_type().is_dir() {
+                // One error for the folder, not one more for everything in it.
+                walker.skip_current_dir();
+                Diagnostic::error(format!("folder name is not valid UTF-8: {shown}"))
+                    .with_hint("rename the folder using UTF-8 characters; its files were not read")
+            } else {
                 Diagnostic::error(format!("file name is not valid UTF-8: {shown}"))
-                    .in_file(shown)
-                    .with_hint("rename the file using UTF-8 characters"),
-            );
+                    .with_hint("rename the file using UTF-8 characters")
+            };
+            diagnostics.push(d.in_file(shown));
             continue;
         };
         let site_path = format!("{prefix}/{rel}");

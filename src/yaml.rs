@@ -55,13 +55,22 @@ impl<'a> Doc<'a> {
             Ok(v) => v,
             Err(e) => {
                 let mut d = yaml_error(path, file_text, first_line, &e);
+                // The parser points at the mapping that holds a duplicate; point at the
+                // second occurrence instead.
                 if let Some(key) = d
                     .message
                     .strip_prefix("duplicate key `")
-                    .and_then(|k| k.strip_suffix('`'))
-                    && let Some(line) = second_top_level(block, key)
+                    .and_then(|k| k.split('`').next())
                 {
-                    d = d.at(file_text, first_line + line - 1, 1);
+                    let found = match e.location() {
+                        Some(loc) if loc.line() > 1 || loc.column() > 1 => {
+                            second_in_mapping(block, loc.line(), loc.column(), key)
+                        }
+                        _ => second_top_level(block, key).map(|line| (line, 1)),
+                    };
+                    if let Some((line, col)) = found {
+                        d = d.at(file_text, first_line + line - 1, col);
+                    }
                 }
                 return Err(d);
             }
@@ -282,10 +291,31 @@ fn yaml_error(path: &str, file_text: &str, first_line: usize, e: &serde_yaml::Er
 
 /// Rewords the YAML library's messages into what a writer needs to know.
 fn explain(message: &str) -> (String, Option<String>) {
+    // Errors inside nested values start with where they are (`stats[0]: …`).
+    let (place, message) = match message.split_once(": ") {
+        Some((place, rest))
+            if !place.contains(' ')
+                && (rest.starts_with("duplicate entry")
+                    || rest.starts_with("invalid type: integer")) =>
+        {
+            (Some(place), rest)
+        }
+        _ => (None, message),
+    };
+    let under = place.map_or(String::new(), |p| format!(" (in `{p}`)"));
+    if let Some(rest) = message.strip_prefix("invalid type: integer `") {
+        let number = rest.split('`').next().unwrap_or_default();
+        return (
+            format!("the number `{number}` is too large{under}"),
+            Some(format!(
+                "numbers must fit in 64 bits; quote it if you mean the text: \"{number}\""
+            )),
+        );
+    }
     if let Some(rest) = message.strip_prefix("duplicate entry with key ") {
         let key = rest.trim_matches('"');
         return (
-            format!("duplicate key `{key}`"),
+            format!("duplicate key `{key}`{under}"),
             Some(format!(
                 "`{key}` is already set above; keep only one of them"
             )),
@@ -372,6 +402,33 @@ fn second_top_level(block: &str, key: &str) -> Option<usize> {
         .filter(|(_, l)| !l.starts_with([' ', '\t']) && key_matches(l, key))
         .nth(1)
         .map(|(i, _)| i + 1)
+}
+
+/// The second line (1-based, with its column) that sets `key` in the block mapping whose first
+/// key is at `line`:`column` of `block`, or `None` if it cannot be found that simply.
+fn second_in_mapping(block: &str, line: usize, column: usize, key: &str) -> Option<(usize, usize)> {
+    let mut seen = 0;
+    for (i, text) in block.lines().enumerate().skip(line - 1) {
+        // Leading spaces and list markers (`- `) before the mapping's column.
+        let lead = text
+            .char_indices()
+            .find(|&(_, c)| c != ' ' && c != '-')
+            .map_or(text.len(), |(i, _)| i);
+        if text.trim().is_empty() || text.trim_start().starts_with('#') {
+            continue;
+        }
+        let col = text[..lead].chars().count() + 1;
+        if i + 1 > line && col < column {
+            break;
+        }
+        if col == column && key_matches(&text[lead..], key) {
+            seen += 1;
+            if seen == 2 {
+                return Some((i + 1, col));
+            }
+        }
+    }
+    None
 }
 
 fn tab_indent(block: &str) -> Option<(usize, usize)> {

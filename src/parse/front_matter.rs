@@ -32,7 +32,7 @@ pub const CORE_KEYS: &[&str] = &[
     "image_alt",
 ];
 /// Keys only a section's `_index.md` may carry.
-pub const SECTION_KEYS: &[&str] = &["sort_by", "transparent"];
+pub const SECTION_KEYS: &[&str] = &["sort_by"];
 
 /// A file split into its parts. `body_line` is the 1-based line of the file the body starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,7 +134,6 @@ pub struct FrontMatter {
     pub image: Option<String>,
     pub image_alt: Option<String>,
     pub sort_by: Option<SortBy>,
-    pub transparent: bool,
     /// Taxonomy name → terms, for the taxonomies declared in site.yaml.
     pub taxonomies: BTreeMap<String, Vec<String>>,
     /// Keys declared by the theme's schema (every declared key present; null when unset).
@@ -247,7 +246,6 @@ pub fn parse(
     fm.image = take!(doc.string("image"));
     fm.image_alt = take!(doc.string("image_alt"));
     if is_section {
-        fm.transparent = take!(doc.bool("transparent")).unwrap_or(false);
         fm.sort_by = match take!(doc.string("sort_by")).as_deref() {
             None => None,
             Some("weight") => Some(SortBy::Weight),

@@ -522,17 +522,58 @@ fn is_more_marker(h: &str) -> bool {
 
 /// The summary is cut at a block boundary in practice; close any list or quote left open.
 fn close_open_tags(html: &str) -> String {
-    let mut out = html.to_string();
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr",
+    ];
     let mut stack: Vec<&str> = Vec::new();
-    for tag in ["blockquote", "ul", "ol", "li", "div"] {
-        let opens = html.matches(&format!("<{tag}")).count();
-        let closes = html.matches(&format!("</{tag}>")).count();
-        for _ in closes..opens {
-            stack.push(tag);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        rest = &rest[lt + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let closing = rest.starts_with('/');
+        let name_start = usize::from(closing);
+        let name_len = rest[name_start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - name_start);
+        let name = &rest[name_start..name_start + name_len];
+        // The end of the tag, skipping `>` inside quoted attribute values.
+        let mut quote = None;
+        let mut end = None;
+        for (i, c) in rest.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '>') => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        let self_closing = rest[..end].ends_with('/');
+        rest = &rest[end + 1..];
+        if name.is_empty() {
+            continue;
+        }
+        if closing {
+            if let Some(open) = stack.iter().rposition(|t| t.eq_ignore_ascii_case(name)) {
+                stack.truncate(open);
+            }
+        } else if !self_closing && !VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+            stack.push(name);
         }
     }
+    let mut out = html.to_string();
     for tag in stack.iter().rev() {
-        out.push_str(&format!("</{tag}>"));
+        out.push_str("</");
+        out.push_str(tag);
+        out.push('>');
     }
     out
 }
@@ -551,8 +592,6 @@ fn original_offset(replacements: &[Replacement], offset: usize) -> usize {
     (offset as isize + shift).max(0) as usize
 }
 
-/// Puts the rendered shortcodes in place of their tokens; a token alone in a paragraph takes
-/// the paragraph's place (block content must not sit inside `<p>`).
 /// Puts the rendered shortcodes in place of their tokens; a token alone in a paragraph takes
 /// the paragraph's place (block content must not sit inside `<p>`). A token inside a tag (in
 /// an attribute of raw HTML) is dropped, never filled: shortcode HTML there would break out of
@@ -748,6 +787,24 @@ mod tests {
         let (b, _) = md("First para.\n\n<!-- more -->\n\nRest.\n");
         assert_eq!(b.summary_html.as_deref(), Some("<p>First para.</p>\n"));
         assert!(!b.html.contains("more"));
+    }
+
+    #[test]
+    fn a_summary_cut_mid_paragraph_closes_what_is_open() {
+        let (b, _) = md("> Quote with *emphasis <!-- more --> still* on.
+
+Rest.
+");
+        let summary = b.summary_html.unwrap();
+        assert!(summary.ends_with("</em></p></blockquote>"), "{summary}");
+        assert_eq!(
+            close_open_tags("<ul><li><a href=\"a>b\">x<br><img src=\"y\"/><!-- <p> -->"),
+            "<ul><li><a href=\"a>b\">x<br><img src=\"y\"/><!-- <p> --></a></li></ul>"
+        );
+        assert_eq!(
+            close_open_tags("<p>a</p><div>b</div>"),
+            "<p>a</p><div>b</div>"
+        );
     }
 
     #[test]

@@ -18,31 +18,31 @@ pub fn money(amount: f64, currency: &str, exact: bool) -> Result<String, String>
     };
     let sign = if amount < 0.0 { "-" } else { "" };
     let a = amount.abs();
-    let scaled =
-        |div: f64, suffix: &str| format!("{sign}{symbol}{}{suffix}", trim_decimals(a / div));
-    Ok(if exact {
+    // Millions are chosen by what the amount shows once rounded to one decimal, so
+    // 999,950,000 is "£1bn" rather than "£1000m".
+    let in_millions = tenths(a / 1e6);
+    Ok(if exact || a < 1e6 {
         format!("{sign}{symbol}{}", number(a))
-    } else if a >= 1e9 {
-        scaled(1e9, "bn")
-    } else if a >= 1e6 {
-        scaled(1e6, "m")
+    } else if in_millions < 1000.0 {
+        format!("{sign}{symbol}{}m", number(in_millions))
     } else {
-        format!("{sign}{symbol}{}", number(a))
+        format!("{sign}{symbol}{}bn", number(tenths(a / 1e9)))
     })
 }
 
-/// Up to one decimal, without a trailing `.0`: 45 → "45", 1.5 → "1.5", 7.25 → "7.3".
-fn trim_decimals(x: f64) -> String {
-    let s = format!("{:.1}", x);
-    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+/// Rounded to one decimal: 7.25 → 7.3.
+fn tenths(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 /// Thousands separated by commas; up to two decimals when the number has them.
 pub fn number(n: f64) -> String {
     let negative = n < 0.0;
-    let n = n.abs();
-    let whole = n.trunc() as u128;
-    let frac = ((n - n.trunc()) * 100.0).round() as u32;
+    // Round to hundredths first, so 2.999 is "3" and 1999.996 is "2,000".
+    let hundredths = (n.abs() * 100.0).round() as u128;
+    let negative = negative && hundredths > 0;
+    let whole = hundredths / 100;
+    let frac = (hundredths % 100) as u32;
     let digits = whole.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -51,7 +51,7 @@ pub fn number(n: f64) -> String {
         }
         out.push(c);
     }
-    if frac > 0 && frac < 100 {
+    if frac > 0 {
         let f = format!("{frac:02}");
         out.push('.');
         out.push_str(f.trim_end_matches('0'));
@@ -191,6 +191,15 @@ mod tests {
         assert_eq!(money(1_500_000.0, "GBP", false).unwrap(), "£1.5m");
         assert_eq!(money(250_000.0, "GBP", false).unwrap(), "£250,000");
         assert_eq!(money(2_000_000_000.0, "GBP", false).unwrap(), "£2bn");
+        assert_eq!(money(999_950_000.0, "GBP", false).unwrap(), "£1bn");
+        assert_eq!(money(999_940_000.0, "GBP", false).unwrap(), "£999.9m");
+        assert_eq!(money(999_999.0, "GBP", false).unwrap(), "£999,999");
+        assert_eq!(
+            money(1_500_000_000_000.0, "GBP", false).unwrap(),
+            "£1,500bn"
+        );
+        assert_eq!(money(7_250_000.0, "GBP", false).unwrap(), "£7.3m");
+        assert_eq!(money(-45_000_000.0, "GBP", false).unwrap(), "-£45m");
         assert_eq!(money(45_000_000.0, "GBP", true).unwrap(), "£45,000,000");
         assert!(money(1.0, "XYZ", false).is_err());
     }
@@ -201,6 +210,10 @@ mod tests {
         assert_eq!(number(970.0), "970");
         assert_eq!(number(1234567.5), "1,234,567.5");
         assert_eq!(number(-2000.0), "-2,000");
+        assert_eq!(number(2.999), "3");
+        assert_eq!(number(1999.996), "2,000");
+        assert_eq!(number(0.1 + 0.2), "0.3");
+        assert_eq!(number(-0.001), "0");
     }
 
     #[test]

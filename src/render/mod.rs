@@ -168,9 +168,15 @@ pub fn render(
     })?;
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut diagnostics = Vec::new();
-    for (_, (mut d, sources)) in failures {
+    for (_, (mut d, mut sources)) in failures {
+        // Pages render in parallel; name the same one on every run.
+        sources.sort_unstable();
         d.message = match sources.len() {
             1 => format!("{} (while rendering {})", d.message, sources[0]),
+            2 => format!(
+                "{} (while rendering {} and 1 other page)",
+                d.message, sources[0]
+            ),
             n => format!(
                 "{} (while rendering {} and {} other pages)",
                 d.message,

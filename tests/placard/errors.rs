@@ -49,6 +49,9 @@ fixtures! {
     template_reads_environment => "template-reads-environment",
     template_includes_outside => "template-includes-outside",
     site_yaml_unknown_key => "site-yaml-unknown-key",
+    home_page_as_index => "home-index",
+    nested_duplicate_key => "nested-duplicate-key",
+    huge_integer => "huge-integer",
 }
 
 #[test]

@@ -285,7 +285,11 @@ fn a_draft_section_hides_its_pages_files_and_subsections() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(drafts.join("plans/hidden-plan/index.html").is_file());
-    assert!(drafts.join("plans/phase-two/deeper-plan/index.html").is_file());
+    assert!(
+        drafts
+            .join("plans/phase-two/deeper-plan/index.html")
+            .is_file()
+    );
     assert!(drafts.join("plans/hidden-map.svg").is_file());
 }
 
@@ -311,7 +315,11 @@ fn markdown_extensions_in_any_case_are_pages_and_files_follow_slugified_sections
     let out = placard(site.path(), &["build", "--as-of", AS_OF]);
     assert!(out.status.success(), "{}", stderr(&out));
     let public = site.path().join("public");
-    assert!(public.join("press-releases/launch-day/index.html").is_file());
+    assert!(
+        public
+            .join("press-releases/launch-day/index.html")
+            .is_file()
+    );
     assert!(public.join("press-releases/notes/index.html").is_file());
     // A co-located file keeps its name, under its section's URL.
     assert!(public.join("press-releases/Logo File.svg").is_file());

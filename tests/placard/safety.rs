@@ -139,6 +139,23 @@ fn a_non_utf8_file_name_is_named_in_the_error() {
         "{}",
         stderr(&out)
     );
+    // A folder with such a name is one error, not one per file inside it.
+    std::fs::remove_file(site.path().join("content").join(name)).unwrap();
+    let folder = site
+        .path()
+        .join("content")
+        .join(std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9s"));
+    for f in ["a.md", "b.md", "c.md"] {
+        write(&folder.join(f), "---\ntitle: x\n---\n");
+    }
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.matches("not valid UTF-8").count(), 1, "{err}");
+    assert!(
+        err.contains("folder name is not valid UTF-8: content/r\\xe9sum\\xe9s"),
+        "{err}"
+    );
 }
 
 #[test]
