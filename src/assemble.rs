@@ -111,9 +111,11 @@ pub fn assemble(
     let mut site = Site::default();
 
     // Every page that exists in content, live or not, for link checks.
-    let mut all: HashMap<String, (Option<String>, Vec<String>)> = HashMap::new();
+    // (The heading ids move here: nothing after assembly needs them.)
+    let mut all: HashMap<String, (Option<String>, Vec<String>)> =
+        HashMap::with_capacity(parsed.len());
     let mut section_pages = Vec::new();
-    let mut pages = Vec::new();
+    let mut pages = Vec::with_capacity(parsed.len());
     // A section that is not live (a draft, embargoed, expired) takes everything under it along:
     // its pages, subsections and files. (The home page's _index.md does not hide the site.)
     let hidden: Vec<String> = parsed
@@ -129,7 +131,7 @@ pub fn assemble(
                     .is_some_and(|rest| rest.starts_with('/'))
         })
     };
-    for page in parsed {
+    for mut page in parsed {
         if let Some(t) = &page.front.template
             && !template_names.contains(t)
         {
@@ -154,7 +156,7 @@ pub fn assemble(
                 site.left_out += 1;
                 all.insert(
                     page.content_path.clone(),
-                    (None, page.body.heading_ids.clone()),
+                    (None, std::mem::take(&mut page.body.heading_ids)),
                 );
             }
             Some(preview) => {
@@ -185,12 +187,15 @@ pub fn assemble(
         section_by_dir.insert(String::new(), 0);
     }
     dir_paths.insert(String::new(), "/".into());
-    for (page, preview) in section_pages {
+    for (mut page, preview) in section_pages {
         let path = dir_path(&page.dir, page.front.slug.as_deref(), &dir_paths);
         dir_paths.insert(page.dir.clone(), path.clone());
         all.insert(
             page.content_path.clone(),
-            (Some(path.clone()), page.body.heading_ids.clone()),
+            (
+                Some(path.clone()),
+                std::mem::take(&mut page.body.heading_ids),
+            ),
         );
         section_by_dir.insert(page.dir.clone(), site.sections.len());
         site.sections.push(SiteSection {
@@ -217,7 +222,8 @@ pub fn assemble(
 
     // Pages: URL, owning section.
     pages.sort_by(|a, b| a.0.content_path.cmp(&b.0.content_path));
-    for (page, preview) in pages {
+    site.pages.reserve_exact(pages.len());
+    for (mut page, preview) in pages {
         if page.is_bundle && page.dir.is_empty() {
             diagnostics.push(
                 Diagnostic::error(format!(
@@ -263,7 +269,10 @@ pub fn assemble(
         };
         all.insert(
             page.content_path.clone(),
-            (Some(path.clone()), page.body.heading_ids.clone()),
+            (
+                Some(path.clone()),
+                std::mem::take(&mut page.body.heading_ids),
+            ),
         );
         site.pages.push(SitePage {
             page,

@@ -139,7 +139,13 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
         .iter()
         .map(|c| c.content_path.clone())
         .collect();
-    let (pages, mut d) = parse::parse_all(std::mem::take(&mut sources.content), &config, &theme);
+    let (pages, mut d) = parse::parse_all(
+        std::mem::take(&mut sources.content),
+        load::read_content,
+        &config,
+        &theme,
+    )
+    .map_err(|e| BuildError::Environment(e.0))?;
     diagnostics.append(&mut d);
     let parsed: HashSet<&str> = pages.iter().map(|p| p.content_path.as_str()).collect();
     let broken: HashSet<String> = all_content

@@ -1,7 +1,9 @@
 //! load: the only stage that reads the site. Walks `content/` (without following symlinks out
 //! of the site, skipping hidden files and editor leftovers), reads `site.yaml`, the theme's
 //! `theme.yaml`, templates (with the site's `templates/` overriding the theme's by path) and
-//! static files, and returns them as plain owned [`Sources`].
+//! static files, and returns them as plain owned [`Sources`]. Markdown files are listed here and
+//! read by [`read_content`], which the build hands to the parse stage so each file's bytes are
+//! read just before it is parsed (a 10,000-page site's sources are never all in memory).
 
 use crate::diagnostic::Diagnostic;
 use rayon::prelude::*;
@@ -44,11 +46,20 @@ pub struct StaticFile {
     pub bytes: Arc<Vec<u8>>,
 }
 
+/// A Markdown file under `content/`. Its bytes are read by [`read_content`] only when it is
+/// parsed, so that a big site's sources are never all in memory at once (each file's text is
+/// freed as soon as its page is made).
 #[derive(Clone, Debug)]
 pub struct ContentFile {
     pub source_path: String,
     pub content_path: String,
-    pub bytes: Vec<u8>,
+    /// Where to read it (the symlink's target for a symlink inside the site).
+    pub file: PathBuf,
+}
+
+/// Reads a content file's bytes.
+pub fn read_content(file: &ContentFile) -> Result<Vec<u8>, IoFailure> {
+    read(&file.file)
 }
 
 #[derive(Clone, Debug)]
@@ -197,11 +208,10 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
                         .with_hint("split the page into several pages"),
                     )));
                 }
-                let bytes = read(&path)?;
                 Ok(Some(Either::Content(ContentFile {
                     source_path,
                     content_path: rel,
-                    bytes,
+                    file: path,
                 })))
             } else {
                 let bytes = read(&path)?;

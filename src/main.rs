@@ -129,7 +129,8 @@ fn fail(e: BuildError) -> ExitCode {
     }
 }
 
-/// mimalloc: faster than glibc's allocator for the many small allocations of a build, and it
-/// reuses memory freed by other threads (glibc's per-thread arenas kept it, inflating peak memory).
+/// mimalloc (its v2 line): faster than glibc's allocator for the many small allocations of a
+/// build. Measured on the 10,000-page bench corpus, 2 cores: v2 1.09 s / 216 MiB peak, glibc
+/// 1.30 s / 197 MiB, mimalloc v3 1.16 s / 244 MiB.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

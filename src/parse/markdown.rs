@@ -398,8 +398,10 @@ impl State<'_, '_> {
             html.replace_range(at..at + MORE_TOKEN.len(), "");
             summary
         });
-        // Pages are kept until rendering: give back what the buffer over-reserved.
-        html.shrink_to_fit();
+        // Pages are kept until rendering: keep an exact-size copy and free the buffer, which
+        // over-reserved. (`shrink_to_fit` is not enough: mimalloc keeps a block in place when it
+        // shrinks by less than half, so the slack would stay allocated.)
+        let html = String::from(html.as_str());
         (html, summary, has_raw_html)
     }
 

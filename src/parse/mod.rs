@@ -8,7 +8,7 @@ pub mod shortcodes;
 
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
-use crate::load::ContentFile;
+use crate::load::{ContentFile, IoFailure};
 use crate::theme::Theme;
 use front_matter::FrontMatter;
 use markdown::Body;
@@ -38,18 +38,22 @@ pub struct Page {
     pub body: Body,
 }
 
-/// Parses every content file in parallel, consuming the sources (each file's bytes are freed
-/// as soon as it is parsed). Returns the pages that parsed and every diagnostic (a file with
-/// errors yields no page).
-pub fn parse_all(
+/// Parses every content file in parallel, getting each file's bytes from `read` just before it
+/// is parsed and freeing them just after. Returns the pages that parsed and every diagnostic (a
+/// file with errors yields no page); fails only if `read` does.
+pub fn parse_all<R>(
     files: Vec<ContentFile>,
+    read: R,
     config: &SiteConfig,
     theme: &Theme,
-) -> (Vec<Page>, Vec<Diagnostic>) {
+) -> Result<(Vec<Page>, Vec<Diagnostic>), IoFailure>
+where
+    R: Fn(&ContentFile) -> Result<Vec<u8>, IoFailure> + Sync,
+{
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
         .into_par_iter()
-        .map(|f| parse_one(f, config, theme))
-        .collect();
+        .map(|f| Ok(parse_one(read(&f)?, f, config, theme)))
+        .collect::<Result<_, IoFailure>>()?;
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Vec::new();
     for (page, mut d) in results {
@@ -58,7 +62,7 @@ pub fn parse_all(
             pages.push(p);
         }
     }
-    (pages, diagnostics)
+    Ok((pages, diagnostics))
 }
 
 /// Decodes bytes as UTF-8, dropping a BOM and turning CRLF into LF.
@@ -90,12 +94,13 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 }
 
 fn parse_one(
+    bytes: Vec<u8>,
     file: ContentFile,
     config: &SiteConfig,
     theme: &Theme,
 ) -> (Option<Page>, Vec<Diagnostic>) {
     let path = file.source_path.as_str();
-    let text = match decode(path, file.bytes) {
+    let text = match decode(path, bytes) {
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };

@@ -342,3 +342,19 @@ fn a_symlinked_content_folder_outside_the_site_is_refused() {
     );
     assert!(!site.path().join("public").exists());
 }
+
+#[test]
+fn a_file_that_takes_a_feed_url_is_an_error_naming_both() {
+    let site = site("output-basic");
+    write(&site.path().join("content/news/atom.xml"), "<feed/>");
+    let out = placard(site.path(), &["build", "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "content/news/atom.xml and the feed of section /news/ both map to the URL /news/atom.xml"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!site.path().join("public").exists());
+}
