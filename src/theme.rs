@@ -140,6 +140,7 @@ impl Theme {
                         name: n.clone(),
                         required: f.required,
                         ty: f.ty.name().to_string(),
+                        values: f.values.clone(),
                     })
                     .collect(),
                 // Undeclared: the variables the template uses are its arguments.
@@ -153,6 +154,7 @@ impl Theme {
                                 name: v.to_string(),
                                 required: false,
                                 ty: "any".into(),
+                                values: None,
                             })
                             .collect()
                     })
@@ -381,6 +383,15 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         },
     );
 
+    tera.register_filter("urlencode", |s: &str, _: Kwargs, _: &State| urlencode(s));
+    tera.register_filter(
+        "group_by_term",
+        |pages: &[Value], kw: Kwargs, _: &State| -> TeraResult<Value> {
+            let taxonomy = kw.must_get::<&str>("taxonomy")?;
+            Ok(group_by_term(pages, taxonomy))
+        },
+    );
+
     let base_path = config.base_path().to_string();
     tera.register_function("asset_url", move |kw: Kwargs, _: &State| -> TeraResult<String> {
         let path = kw.must_get::<&str>("path")?;
@@ -455,6 +466,74 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
     );
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters, for a value placed inside
+/// a URL (a share link's `?url=…&text=…`, a video id).
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Groups pages by their first term of `taxonomy`, the groups in the order their first page
+/// comes in (so a section sorted by weight gives its groups in the writers' order, which
+/// Tera's own `group_by` cannot: it returns a map in no fixed order). Each group is
+/// `{term, pages}`; pages without a term come last, in a group whose `term` is none.
+fn group_by_term(pages: &[Value], taxonomy: &str) -> Value {
+    let first_term = |page: &Value| -> Option<Value> {
+        page.as_map()?
+            .get(&Key::from("taxonomies"))?
+            .as_map()?
+            .get(&Key::from(taxonomy.to_string()))?
+            .as_array()?
+            .first()
+            .cloned()
+    };
+    let slug_of = |term: &Value| -> String {
+        term.as_map()
+            .and_then(|m| m.get(&Key::from("slug")))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut groups: Vec<(Option<Value>, Vec<Value>)> = Vec::new();
+    let mut without = Vec::new();
+    for page in pages {
+        match first_term(page) {
+            Some(term) => {
+                let slug = slug_of(&term);
+                match groups
+                    .iter_mut()
+                    .find(|(t, _)| t.as_ref().is_some_and(|t| slug_of(t) == slug))
+                {
+                    Some((_, members)) => members.push(page.clone()),
+                    None => groups.push((Some(term), vec![page.clone()])),
+                }
+            }
+            None => without.push(page.clone()),
+        }
+    }
+    if !without.is_empty() {
+        groups.push((None, without));
+    }
+    Value::from(
+        groups
+            .into_iter()
+            .map(|(term, pages)| {
+                let mut group = tera::value::Map::new();
+                group.insert(Key::from("term"), term.unwrap_or_else(Value::none));
+                group.insert(Key::from("pages"), Value::from(pages));
+                Value::from(group)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// `@/initiatives/x.md`, `content/initiatives/x.md` or `initiatives/x.md` → `initiatives/x.md`.
 fn content_key(path: &str) -> String {
     let p = path.strip_prefix("@/").unwrap_or(path);
@@ -484,4 +563,64 @@ fn lookup(state: &State, table: &str, key: &str, function: &str, what: &str) -> 
             None => format!("{function}: no {what} `{key}` is published in this build"),
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(title: &str, term: Option<&str>) -> Value {
+        let terms: Vec<Value> = term
+            .map(|t| {
+                let mut m = tera::value::Map::new();
+                m.insert(Key::from("name"), Value::from(t));
+                m.insert(Key::from("slug"), Value::from(crate::slug::slugify(t)));
+                Value::from(m)
+            })
+            .into_iter()
+            .collect();
+        let mut taxonomies = tera::value::Map::new();
+        taxonomies.insert(Key::from("priorities"), Value::from(terms));
+        let mut m = tera::value::Map::new();
+        m.insert(Key::from("title"), Value::from(title));
+        m.insert(Key::from("taxonomies"), Value::from(taxonomies));
+        Value::from(m)
+    }
+
+    #[test]
+    fn urlencode_keeps_only_unreserved_characters() {
+        assert_eq!(
+            urlencode("https://e.org/a b?x=1&y=£"),
+            "https%3A%2F%2Fe.org%2Fa%20b%3Fx%3D1%26y%3D%C2%A3"
+        );
+        assert_eq!(urlencode("abc-_.~XYZ09"), "abc-_.~XYZ09");
+    }
+
+    #[test]
+    fn pages_group_by_their_first_term_in_page_order() {
+        let pages = [
+            page("a", Some("Police")),
+            page("b", Some("Prevention")),
+            page("c", None),
+            page("d", Some("Police")),
+        ];
+        let mut tera = Tera::default();
+        tera.register_filter(
+            "group_by_term",
+            |pages: &[Value], kw: Kwargs, _: &State| -> TeraResult<Value> {
+                Ok(group_by_term(pages, kw.must_get::<&str>("taxonomy")?))
+            },
+        );
+        tera.add_raw_template(
+            "t",
+            "{% for g in pages | group_by_term(taxonomy='priorities') %}[{% if g.term %}{{ g.term.name }}{% else %}none{% endif %}:{% for p in g.pages %}{{ p.title }}{% endfor %}]{% endfor %}",
+        )
+        .unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("pages", &Value::from(pages.to_vec()));
+        assert_eq!(
+            tera.render("t", &ctx).unwrap(),
+            "[Police:ad][Prevention:b][none:c]"
+        );
+    }
 }

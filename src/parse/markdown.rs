@@ -32,6 +32,8 @@ pub struct ArgSpec {
     pub required: bool,
     /// `string`, `integer`, `number`, `boolean` or `any`.
     pub ty: String,
+    /// The only values a text argument may take, when the theme lists them.
+    pub values: Option<Vec<String>>,
 }
 
 /// A heading in the table of contents.
@@ -262,6 +264,62 @@ impl State<'_, '_> {
                             | ("number", ArgValue::Int(_) | ArgValue::Float(_))
                             | ("boolean", ArgValue::Bool(_))
                     );
+                    // A link argument: `@/` links are checked and rewritten like Markdown
+                    // links; other schemes than http(s), mailto and tel are refused.
+                    if a.ty == "url"
+                        && let ArgValue::Str(v) = value
+                    {
+                        if let Some(rest) = v.strip_prefix("@/") {
+                            let (path, anchor) = match rest.split_once('#') {
+                                Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                                None => (rest.to_string(), None),
+                            };
+                            let (line, column) = self.lines.locate(base + offset);
+                            self.links.push(InternalLink {
+                                raw: v.clone(),
+                                path,
+                                anchor,
+                                line,
+                                column,
+                                source_line: self.lines.line(line).to_string(),
+                            });
+                        } else if let Some(scheme) = unsafe_scheme(v) {
+                            let d = self
+                                .error_at(
+                                    base + offset,
+                                    format!(
+                                        "shortcode `{}`: `{name}` has a `{scheme}:` address",
+                                        call.name
+                                    ),
+                                )
+                                .with_hint("use an https:// address, a site path such as `/contact/`, or an internal link such as `@/contact.md`");
+                            self.diagnostics.push(d);
+                            ok = false;
+                        }
+                    }
+                    if fits
+                        && let (Some(allowed), ArgValue::Str(v)) = (&a.values, value)
+                        && !allowed.contains(v)
+                    {
+                        let d = self.error_at(
+                            base + offset,
+                            format!(
+                                "shortcode `{}`: `{name}` cannot be `{v}`; it is one of {}",
+                                call.name,
+                                allowed.join(", ")
+                            ),
+                        );
+                        self.diagnostics.push(
+                            match crate::diagnostic::did_you_mean(
+                                v,
+                                allowed.iter().map(String::as_str),
+                            ) {
+                                Some(near) => d.with_hint(format!("did you mean `{near}`?")),
+                                None => d.with_hint(format!("use one of: {}", allowed.join(", "))),
+                            },
+                        );
+                        ok = false;
+                    }
                     if !fits {
                         let d = self
                             .error_at(
@@ -733,10 +791,14 @@ mod tests {
                 name: n.into(),
                 required: r,
                 ty: "string".into(),
+                values: None,
             };
             match name {
                 "stat" => Some(vec![a("value", true), a("label", true), a("source", false)]),
-                "callout" => Some(vec![a("kind", false)]),
+                "callout" => Some(vec![ArgSpec {
+                    values: Some(vec!["info".into(), "warning".into()]),
+                    ..a("kind", false)
+                }]),
                 _ => None,
             }
         }
@@ -838,8 +900,9 @@ Rest.
 
     #[test]
     fn shortcode_errors_are_located() {
-        let (_, d) =
-            md("line one\n\n{{ stta(value=\"1\") }}\n\n{{ stat(value=\"1\", lable=\"x\") }}\n");
+        let (_, d) = md(
+            "line one\n\n{{ stta(value=\"1\") }}\n\n{{ stat(value=\"1\", lable=\"x\") }}\n\n{% callout(kind=\"warn\") %}\nx\n{% end %}\n",
+        );
         let msgs: Vec<_> = d
             .iter()
             .map(|d| (d.line, d.message.clone(), d.hint.clone()))
@@ -864,6 +927,14 @@ Rest.
             msgs.iter().any(
                 |(l, m, _)| *l == Some(5) && m == "shortcode `stat` needs the argument `label`"
             ),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&(
+                Some(7),
+                "shortcode `callout`: `kind` cannot be `warn`; it is one of info, warning".into(),
+                Some("did you mean `warning`?".into())
+            )),
             "{msgs:?}"
         );
     }
