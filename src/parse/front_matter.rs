@@ -326,19 +326,24 @@ fn check_schema(
         if required && !present(key) {
             let why = match &field.required_with {
                 Some(other) if !field.required => format!(" when `{other}` is set"),
-                _ => String::new(),
+                _ => " on this kind of page".to_string(),
             };
-            errors.push(
-                Diagnostic::error(format!(
-                    "`{key}` is required{why} by the theme for this kind of page"
-                ))
-                .in_file(doc.path)
-                .at(doc.file_text, doc.first_line.saturating_sub(1).max(1), 1)
-                .with_hint(match &field.description {
-                    Some(d) => format!("add `{key}:` to the front matter ({d})"),
-                    None => format!("add `{key}:` to the front matter"),
-                }),
-            );
+            let message = format!("the theme requires `{key}`{why}");
+            // Point at the key that makes it required, else at the front matter's first line.
+            let d = match &field.required_with {
+                Some(other) if !field.required => {
+                    doc.error_at(&[crate::yaml::Step::Key(other)], message)
+                }
+                _ => Diagnostic::error(message).in_file(doc.path).at(
+                    doc.file_text,
+                    doc.first_line.saturating_sub(1).max(1),
+                    1,
+                ),
+            };
+            errors.push(d.with_hint(match &field.description {
+                Some(d) => format!("add `{key}:` to the front matter ({d})"),
+                None => format!("add `{key}:` to the front matter"),
+            }));
         }
         let Some(value) = doc.get(key) else {
             if !CORE_KEYS.contains(&key.as_str()) {

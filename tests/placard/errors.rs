@@ -52,6 +52,7 @@ fixtures! {
     home_page_as_index => "home-index",
     nested_duplicate_key => "nested-duplicate-key",
     huge_integer => "huge-integer",
+    schema_bad_initiative => "schema-bad-initiative",
 }
 
 #[test]
