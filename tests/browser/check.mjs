@@ -5,7 +5,8 @@
 // visits every HTML page in Debian's Chromium at 375 px and 1280 px wide. On each page it runs
 // axe-core (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA), checks the document basics (lang, one h1, a
 // main, a unique title), walks the page with the keyboard (a skip link first that lands on the
-// main content, every focus stop visible and with a focus indicator), and fails on any request
+// main content, every focus stop visible and with a focus indicator), reflow at 320 px and at
+// 200 % text, the "exit this page" control of a sensitive page, and fails on any request
 // that leaves 127.0.0.1. Screenshots of the home page and one initiative go to screenshots/.
 //
 //   node tests/browser/check.mjs                 build the repository's site and check it
@@ -498,6 +499,23 @@ async function checkPage(page, state, { baseUrl, pagePath, width, axeSource, rep
     }
   }
 
+  // Reflow (WCAG 1.4.10): at 320 CSS px, what a 1280 px screen shows at 400 % zoom, nothing may
+  // need scrolling sideways. Text resize (1.4.4): at 200 % text size nothing may either.
+  if (width === WIDTHS[0]) {
+    await page.setViewportSize({ width: 320, height: HEIGHTS[width] });
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (over > 1) fail('reflow', `at 320 px wide the page is ${over} px wider than the window`);
+    await page.setViewportSize({ width, height: HEIGHTS[width] });
+  } else {
+    const over = await page.evaluate(() => {
+      document.documentElement.style.fontSize = '200%';
+      const o = document.documentElement.scrollWidth - window.innerWidth;
+      document.documentElement.style.fontSize = '';
+      return o;
+    });
+    if (over > 1) fail('text size', `with text at 200 % the page is ${over} px wider than the window`);
+  }
+
   // Keyboard: walk every Tab stop from the top of a fresh page.
   await page.goto(url, { waitUntil: 'load' });
   await page.evaluate(() => window.__a11yCheck.recordUnfocused());
@@ -547,6 +565,62 @@ async function checkPage(page, state, { baseUrl, pagePath, width, axeSource, rep
     for (const p of after.problems) fail('skip link', p);
   }
   return { info, stops };
+}
+
+// "Exit this page" on a sensitive page: a plain link out, and with JavaScript the click (or Shift
+// pressed three times) replaces the page in the history, so Back returns to the page before it.
+// The destination is answered here with a stub: no request leaves the machine.
+async function checkExit(context, baseUrl, outDir, report) {
+  const pages = await findPages(outDir);
+  let sensitive = null;
+  for (const p of pages) {
+    const file = path.join(outDir, p.endsWith('/') ? `${p}index.html` : p);
+    const html = await fs.readFile(file, 'utf8').catch(() => '');
+    if (html.includes('data-exit')) {
+      sensitive = p;
+      break;
+    }
+  }
+  if (!sensitive) return;
+  const fail = (message) => report.push({ page: sensitive, width: null, kind: 'exit', message });
+  const page = await context.newPage();
+  try {
+    let target = null;
+    await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
+      target = route.request().url();
+      return route.fulfill({ status: 200, contentType: 'text/html', body: '<title>away</title><p>away</p>' });
+    });
+    const href = await (async () => {
+      await page.goto(new URL('/', baseUrl).href);
+      await page.goto(new URL(sensitive, baseUrl).href);
+      return page.evaluate(() => document.querySelector('[data-exit] a')?.getAttribute('href'));
+    })();
+    if (!href || !/^https:\/\//.test(href)) {
+      fail(`the exit control is not a plain https link (href ${href})`);
+      return;
+    }
+    for (const how of ['click', 'Shift three times']) {
+      target = null;
+      if (how === 'click') {
+        await page.click('[data-exit] a');
+      } else {
+        for (let i = 0; i < 3; i++) await page.keyboard.press('Shift');
+      }
+      await page.waitForURL((u) => !u.href.startsWith(baseUrl), { timeout: 5000 }).catch(() => {});
+      if (!target) {
+        fail(`${how}: the page did not leave for the exit link`);
+        continue;
+      }
+      await page.goBack({ waitUntil: 'load' }).catch(() => {});
+      const back = page.url();
+      if (back !== new URL('/', baseUrl).href) {
+        fail(`${how}: Back returns to ${shortUrl(back)}, not to the page before the sensitive one`);
+      }
+      await page.goto(new URL(sensitive, baseUrl).href);
+    }
+  } finally {
+    await page.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,6 +800,8 @@ async function main() {
       await page.close();
     }
     await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
+
+    await checkExit(context, baseUrl, outDir, report);
 
     const byTitle = new Map();
     for (const [p, t] of titles) {
