@@ -6,3 +6,4 @@ mod errors;
 mod output;
 mod safety;
 mod support;
+mod theme;
