@@ -14,6 +14,7 @@ pub mod parse;
 pub mod render;
 pub mod schedule;
 pub mod schema;
+pub mod serve;
 pub mod slug;
 pub mod theme;
 pub mod write;

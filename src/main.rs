@@ -44,6 +44,26 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Preview the site while you edit: serve it from memory, rebuild on every save and reload
+    /// the browser; errors show on the page.
+    Serve {
+        /// Port to listen on (the next free one if it is taken; 0 for any).
+        #[arg(short, long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on. Keep the default unless you know why: the server is for you,
+        /// not for the network.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Show draft pages (with a banner).
+        #[arg(long)]
+        drafts: bool,
+        /// Show the site as it will be at this time (embargoed pages with a banner).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Open the site in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -92,6 +112,94 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::Serve {
+            port,
+            bind,
+            drafts,
+            as_of,
+            open,
+        } => serve(cli.root, port, bind, drafts, as_of, open),
+    }
+}
+
+fn serve(
+    root: PathBuf,
+    port: u16,
+    bind: std::net::IpAddr,
+    drafts: bool,
+    as_of: Option<String>,
+    open: bool,
+) -> ExitCode {
+    use placard::serve::ServeEvent;
+    let mut build = BuildOptions::new(root);
+    build.drafts = drafts;
+    build.as_of = as_of;
+    let opts = placard::serve::ServeOptions { build, bind, port };
+    let result = placard::serve::serve(opts, move |event| match event {
+        ServeEvent::Listening { url, instead_of } => {
+            if let Some(p) = instead_of {
+                println!("Port {p} is taken; using the next free one.");
+            }
+            println!("Serving the site at {url} (Ctrl-C to stop)");
+            if open {
+                open_browser(url);
+            }
+        }
+        ServeEvent::Changed { paths } => {
+            let shown: Vec<&str> = paths.iter().take(3).map(String::as_str).collect();
+            let more = paths.len().saturating_sub(3);
+            println!(
+                "Changed: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        ServeEvent::Built {
+            pages,
+            millis,
+            warnings,
+        } => {
+            print_diagnostics(warnings);
+            println!("Built {pages} pages in {millis} ms");
+        }
+        ServeEvent::Failed {
+            millis,
+            diagnostics,
+        } => {
+            print_diagnostics(diagnostics);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: the rebuild failed with {errors} error{} ({millis} ms); still serving the last good version",
+                if errors == 1 { "" } else { "s" }
+            );
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// Best effort: the platform's "open this URL" command.
+fn open_browser(url: &str) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(program)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("warning: could not open a browser ({program}: {e}); open {url} yourself");
     }
 }
 

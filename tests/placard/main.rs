@@ -5,5 +5,6 @@ mod bundled;
 mod errors;
 mod output;
 mod safety;
+mod serve;
 mod support;
 mod theme;
