@@ -11,7 +11,8 @@ use crate::schedule::Schedule;
 use crate::theme::Theme;
 use crate::write::{self, BuildInfo, Manifest, WriteReport};
 use jiff::Timestamp;
-use std::collections::HashSet;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// How to build.
@@ -91,8 +92,105 @@ struct Prepared {
     warnings: Vec<Diagnostic>,
 }
 
+/// Parsed pages kept between builds by `serve`: a content file whose size and modification time
+/// are unchanged is not read or parsed again, as long as site.yaml and the theme's templates and
+/// schema (which parsing depends on) are unchanged too.
+#[derive(Default)]
+pub struct ParseCache {
+    /// A hash of site.yaml, theme.yaml and every template's text.
+    inputs: u64,
+    files: HashMap<String, CachedFile>,
+}
+
+struct CachedFile {
+    stamp: Stamp,
+    page: Option<parse::Page>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// What tells a file has changed: its size and modification time (nanoseconds).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp(u64, Option<std::time::SystemTime>);
+
+impl ParseCache {
+    fn inputs_of(sources: &load::Sources) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        sources.config_text.hash(&mut h);
+        sources.theme_manifest.hash(&mut h);
+        for t in &sources.templates {
+            (&t.name, &t.text).hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+/// Parses every content file, through `cache` when there is one.
+fn parse_files(
+    files: Vec<load::ContentFile>,
+    config: &SiteConfig,
+    theme: &Theme,
+    cache: Option<&mut ParseCache>,
+    inputs: u64,
+) -> Result<(Vec<parse::Page>, Vec<Diagnostic>), BuildError> {
+    let env = |e: load::IoFailure| BuildError::Environment(e.0);
+    let Some(cache) = cache else {
+        return parse::parse_all(files, load::read_content, config, theme).map_err(env);
+    };
+    if cache.inputs != inputs {
+        cache.files.clear();
+        cache.inputs = inputs;
+    }
+    let old = &cache.files;
+    let results: Vec<(String, CachedFile)> = files
+        .into_par_iter()
+        .map(|f| {
+            let stamp = std::fs::metadata(&f.file)
+                .map(|m| Stamp(m.len(), m.modified().ok()))
+                .map_err(|e| {
+                    BuildError::Environment(format!("cannot read {}: {e}", f.source_path))
+                })?;
+            if let Some(hit) = old.get(&f.source_path)
+                && hit.stamp == stamp
+                && stamp.1.is_some()
+            {
+                return Ok((
+                    f.source_path,
+                    CachedFile {
+                        stamp,
+                        page: hit.page.clone(),
+                        diagnostics: hit.diagnostics.clone(),
+                    },
+                ));
+            }
+            let bytes = load::read_content(&f).map_err(env)?;
+            let key = f.source_path.clone();
+            let (page, diagnostics) = parse::parse_one(bytes, f, config, theme);
+            Ok((
+                key,
+                CachedFile {
+                    stamp,
+                    page,
+                    diagnostics,
+                },
+            ))
+        })
+        .collect::<Result<_, BuildError>>()?;
+    let mut pages = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    cache.files.clear();
+    for (key, entry) in results {
+        diagnostics.extend(entry.diagnostics.iter().cloned());
+        if let Some(p) = &entry.page {
+            pages.push(p.clone());
+        }
+        cache.files.insert(key, entry);
+    }
+    Ok((pages, diagnostics))
+}
+
 /// load → parse → assemble.
-fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
+fn prepare(opts: &BuildOptions, cache: Option<&mut ParseCache>) -> Result<Prepared, BuildError> {
     let config_text =
         match load::read_config(&opts.root).map_err(|e| BuildError::Environment(e.0))? {
             Ok(t) => t,
@@ -139,13 +237,14 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
         .iter()
         .map(|c| c.content_path.clone())
         .collect();
-    let (pages, mut d) = parse::parse_all(
+    let inputs = ParseCache::inputs_of(&sources);
+    let (pages, mut d) = parse_files(
         std::mem::take(&mut sources.content),
-        load::read_content,
         &config,
         &theme,
-    )
-    .map_err(|e| BuildError::Environment(e.0))?;
+        cache,
+        inputs,
+    )?;
     diagnostics.append(&mut d);
     let parsed: HashSet<&str> = pages.iter().map(|p| p.content_path.as_str()).collect();
     let broken: HashSet<String> = all_content
@@ -186,6 +285,14 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildError> {
 
 /// Runs every stage but `write`, keeping the outputs in memory (for `check` and `serve`).
 pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
+    render_site_cached(opts, None)
+}
+
+/// [`render_site`], re-parsing only the content files changed since the cache was filled.
+pub fn render_site_cached(
+    opts: &BuildOptions,
+    cache: Option<&mut ParseCache>,
+) -> Result<Rendered, BuildError> {
     let Prepared {
         config,
         mut site,
@@ -193,7 +300,7 @@ pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
         schedule,
         build,
         mut warnings,
-    } = prepare(opts)?;
+    } = prepare(opts, cache)?;
     let (outputs, mut d) = render::render_to_map(&mut site, &theme, &config, &schedule);
     warnings.append(&mut d);
     if warnings.iter().any(Diagnostic::is_error) {
@@ -227,7 +334,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         schedule,
         build,
         mut warnings,
-    } = prepare(opts)?;
+    } = prepare(opts, None)?;
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &str, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
     let mut d = render::render(&mut site, &theme, &config, &schedule, &sink)

@@ -93,7 +93,8 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
-fn parse_one(
+/// Parses one content file from its bytes: its page, if it has no errors, and its diagnostics.
+pub fn parse_one(
     bytes: Vec<u8>,
     file: ContentFile,
     config: &SiteConfig,

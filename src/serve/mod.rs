@@ -126,6 +126,7 @@ where
     let mut builder = Builder {
         opts: build,
         shared: Arc::clone(&shared),
+        cache: crate::build::ParseCache::default(),
     };
     if let Err(BuildError::Usage(m)) = builder.rebuild(&BTreeSet::new(), &*report) {
         return Err(BuildError::Usage(m));
@@ -223,6 +224,8 @@ fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
 struct Builder {
     opts: BuildOptions,
     shared: Arc<Shared>,
+    /// Pages parsed by earlier builds: only changed files are read and parsed again.
+    cache: crate::build::ParseCache,
 }
 
 impl Builder {
@@ -234,7 +237,7 @@ impl Builder {
         let started = Instant::now();
         let previous = self.shared.snapshot();
         let version = previous.version + 1;
-        match crate::build::render_site(&self.opts) {
+        match crate::build::render_site_cached(&self.opts, Some(&mut self.cache)) {
             Ok(rendered) => {
                 let outputs = Arc::new(rendered.outputs);
                 report(ServeEvent::Built {

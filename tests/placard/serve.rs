@@ -374,6 +374,15 @@ fn edits_reload_the_page_and_errors_show_until_fixed() {
     );
     server.wait_for_page("/", "placard-overlay", false);
 
+    // A shortcode template changed: pages that use it are rendered again (parsed pages are
+    // kept between rebuilds only while the templates they were made with are unchanged).
+    let shortcode = root.join("themes/tiny/templates/shortcodes/stat.html");
+    write(
+        &shortcode,
+        read(&shortcode).replace("class=\"stat\"", "class=\"changed\""),
+    );
+    server.wait_for_page("/about/", "class=\"changed\"", true);
+
     // A new section; rename its folder, then delete it.
     write(
         &root.join("content/press/_index.md"),
