@@ -68,7 +68,8 @@ pub struct Rendered {
     pub config: SiteConfig,
     pub site: Site,
     pub outputs: Outputs,
-    pub manifest: Manifest,
+    /// How it was built, for its [`Rendered::manifest`].
+    pub build: BuildInfo,
     /// Warnings (errors make the build fail instead).
     pub warnings: Vec<Diagnostic>,
 }
@@ -141,8 +142,10 @@ fn parse_files(
         cache.files.clear();
         cache.inputs = inputs;
     }
+    // Unchanged files come from the cache (cloned: the later stages consume their pages);
+    // changed ones are read and parsed, and replace their entries.
     let old = &cache.files;
-    let results: Vec<(String, CachedFile)> = files
+    let results: Vec<(String, Result<&CachedFile, CachedFile>)> = files
         .into_par_iter()
         .map(|f| {
             let stamp = std::fs::metadata(&f.file)
@@ -154,38 +157,41 @@ fn parse_files(
                 && hit.stamp == stamp
                 && stamp.1.is_some()
             {
-                return Ok((
-                    f.source_path,
-                    CachedFile {
-                        stamp,
-                        page: hit.page.clone(),
-                        diagnostics: hit.diagnostics.clone(),
-                    },
-                ));
+                return Ok((f.source_path, Ok(hit)));
             }
             let bytes = load::read_content(&f).map_err(env)?;
             let key = f.source_path.clone();
             let (page, diagnostics) = parse::parse_one(bytes, f, config, theme);
             Ok((
                 key,
-                CachedFile {
+                Err(CachedFile {
                     stamp,
                     page,
                     diagnostics,
-                },
+                }),
             ))
         })
         .collect::<Result<_, BuildError>>()?;
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Vec::new();
-    cache.files.clear();
+    let mut fresh = Vec::new();
+    let mut seen = HashSet::with_capacity(results.len());
     for (key, entry) in results {
+        let entry = match entry {
+            Ok(hit) => hit,
+            Err(parsed) => {
+                fresh.push((key.clone(), parsed));
+                &fresh.last().expect("just pushed").1
+            }
+        };
         diagnostics.extend(entry.diagnostics.iter().cloned());
         if let Some(p) = &entry.page {
             pages.push(p.clone());
         }
-        cache.files.insert(key, entry);
+        seen.insert(key);
     }
+    cache.files.retain(|k, _| seen.contains(k));
+    cache.files.extend(fresh);
     Ok((pages, diagnostics))
 }
 
@@ -285,13 +291,16 @@ fn prepare(opts: &BuildOptions, cache: Option<&mut ParseCache>) -> Result<Prepar
 
 /// Runs every stage but `write`, keeping the outputs in memory (for `check` and `serve`).
 pub fn render_site(opts: &BuildOptions) -> Result<Rendered, BuildError> {
-    render_site_cached(opts, None)
+    render_site_cached(opts, None, None)
 }
 
-/// [`render_site`], re-parsing only the content files changed since the cache was filled.
+/// [`render_site`], re-parsing only the content files changed since the cache was filled; with
+/// `focus` (site-relative source paths), rendering only the pages made from those files (see
+/// [`render::render_focused`]): `outputs` then holds just those.
 pub fn render_site_cached(
     opts: &BuildOptions,
     cache: Option<&mut ParseCache>,
+    focus: Option<&HashSet<String>>,
 ) -> Result<Rendered, BuildError> {
     let Prepared {
         config,
@@ -301,20 +310,28 @@ pub fn render_site_cached(
         build,
         mut warnings,
     } = prepare(opts, cache)?;
-    let (outputs, mut d) = render::render_to_map(&mut site, &theme, &config, &schedule);
+    let (outputs, mut d) =
+        render::render_to_map_focused(&mut site, &theme, &config, &schedule, focus);
     warnings.append(&mut d);
     if warnings.iter().any(Diagnostic::is_error) {
         return Err(fail(warnings));
     }
     diagnostic::sort(&mut warnings);
-    let manifest = write::manifest(&outputs, build);
     Ok(Rendered {
         config,
         site,
         outputs,
-        manifest,
+        build,
         warnings,
     })
+}
+
+impl Rendered {
+    /// Every output with its size and MD5 (hashing them all takes a while on a big site, so
+    /// only when asked).
+    pub fn manifest(&self) -> Manifest {
+        write::manifest(&self.outputs, self.build.clone())
+    }
 }
 
 /// Builds the site into its output folder: each page is written to a staging folder as soon as

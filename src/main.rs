@@ -158,6 +158,13 @@ fn serve(
                 }
             );
         }
+        ServeEvent::Previewed { pages, millis } => {
+            println!(
+                "Rendered the {} changed page{} in {millis} ms",
+                pages,
+                if pages == 1 { "" } else { "s" }
+            );
+        }
         ServeEvent::Built {
             pages,
             millis,

@@ -13,7 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::schedule::Schedule;
 use crate::theme::{INDEX_VAR, Theme};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use tera::{Context, Value};
 
@@ -44,6 +44,17 @@ pub fn render_to_map(
     config: &SiteConfig,
     schedule: &Schedule,
 ) -> (Outputs, Vec<Diagnostic>) {
+    render_to_map_focused(site, theme, config, schedule, None)
+}
+
+/// [`render_to_map`], with [`render_focused`]'s `focus`.
+pub fn render_to_map_focused(
+    site: &mut Site,
+    theme: &Theme,
+    config: &SiteConfig,
+    schedule: &Schedule,
+    focus: Option<&HashSet<String>>,
+) -> (Outputs, Vec<Diagnostic>) {
     let outputs = std::sync::Mutex::new(Outputs::new());
     let sink = |path: &str, bytes: &[u8]| {
         outputs
@@ -53,7 +64,8 @@ pub fn render_to_map(
         Ok(())
     };
     // This sink never fails, so neither does rendering into it.
-    let diagnostics = render(site, theme, config, schedule, &sink).unwrap_or_default();
+    let diagnostics =
+        render_focused(site, theme, config, schedule, focus, &sink).unwrap_or_default();
     (
         outputs.into_inner().unwrap_or_else(|p| p.into_inner()),
         diagnostics,
@@ -69,6 +81,20 @@ pub fn render(
     theme: &Theme,
     config: &SiteConfig,
     schedule: &Schedule,
+    sink: Sink<'_>,
+) -> Result<Vec<Diagnostic>, String> {
+    render_focused(site, theme, config, schedule, None, sink)
+}
+
+/// [`render`], or with `focus` only the pages and sections made from those content files
+/// (site-relative source paths): each exactly as the whole render makes it, since every
+/// template still sees the whole site. Nothing else is rendered (no lists, feeds or files).
+pub fn render_focused(
+    site: &mut Site,
+    theme: &Theme,
+    config: &SiteConfig,
+    schedule: &Schedule,
+    focus: Option<&HashSet<String>>,
     sink: Sink<'_>,
 ) -> Result<Vec<Diagnostic>, String> {
     let feeds = feed_paths(site, config);
@@ -138,6 +164,9 @@ pub fn render(
         path: "/404.html".into(),
     });
 
+    if let Some(focus) = focus {
+        jobs.retain(|j| focus.contains(&j.source));
+    }
     let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
         Default::default();
     jobs.into_par_iter().try_for_each(|job| {
@@ -185,6 +214,9 @@ pub fn render(
             ),
         };
         diagnostics.push(d);
+    }
+    if focus.is_some() {
+        return Ok(diagnostics);
     }
 
     for a in &site.aliases {

@@ -22,7 +22,7 @@ pub fn stream(shared: &Arc<Shared>) -> Response {
                 Event::default().event(name).data(data)
             }
             // Too far behind to know what changed: reload to be sure.
-            Err(RecvError::Lagged(_)) => Event::default().event("reload").data("lagged"),
+            Err(RecvError::Lagged(_)) => Event::default().event("reload").data("{\"version\":0}"),
             Err(RecvError::Closed) => return None,
         };
         Some((Ok::<_, Infallible>(event), rx))

@@ -229,7 +229,16 @@ impl Signal {
     /// The event as sent on the stream: (event name, data).
     pub fn sse(&self) -> (&'static str, String) {
         match self {
-            Signal::Reload(v) => ("reload", v.to_string()),
+            Signal::Reload { version, paths } => (
+                "reload",
+                match paths {
+                    None => format!("{{\"version\":{version}}}"),
+                    Some(p) => format!(
+                        "{{\"version\":{version},\"paths\":{}}}",
+                        serde_json::Value::from(p.clone())
+                    ),
+                },
+            ),
             Signal::Css { version, swaps } => {
                 let pairs: Vec<String> = swaps
                     .iter()
@@ -256,12 +265,25 @@ const LIVE_JS: &str = r#"(function () {
   "use strict";
   var me = document.currentScript;
   var version = me ? me.getAttribute("data-version") : null;
+  // This page's output path, as the server names it: `news/x/index.html`.
+  function here() {
+    var p = decodeURIComponent(location.pathname).slice(1);
+    return p === "" || p.slice(-1) === "/" ? p + "index.html" : p;
+  }
   function connect() {
     var events = new EventSource("/__placard/events");
     events.addEventListener("hello", function (e) {
       if (version !== null && e.data !== version) location.reload();
     });
-    events.addEventListener("reload", function () { location.reload(); });
+    // Reload when this page's output changed (or everything did).
+    events.addEventListener("reload", function (e) {
+      var change = JSON.parse(e.data);
+      if (!change.paths || change.paths.indexOf(here()) >= 0) {
+        location.reload();
+      } else {
+        version = String(change.version);
+      }
+    });
     events.addEventListener("css", function (e) {
       var change = JSON.parse(e.data);
       version = String(change.version);
