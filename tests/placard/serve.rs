@@ -28,10 +28,15 @@ impl Drop for Server {
 
 impl Server {
     fn start(site: &Path) -> Server {
+        Server::start_with(site, &[])
+    }
+
+    fn start_with(site: &Path, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
             .arg("--root")
             .arg(site)
             .args(["serve", "--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -383,6 +388,18 @@ fn edits_reload_the_page_and_errors_show_until_fixed() {
     );
     server.wait_for_page("/about/", "class=\"changed\"", true);
 
+    // A mistake in site.yaml shows like any other, and goes when fixed.
+    let config = root.join("site.yaml");
+    let good_config = read(&config);
+    write(&config, good_config.replace("title:", "titel:"));
+    let body = server.wait_for_page("/", "placard-overlay", true);
+    assert!(
+        body.contains("site.yaml:1:1") && body.contains("titel"),
+        "{body}"
+    );
+    write(&config, &good_config);
+    server.wait_for_page("/", "placard-overlay", false);
+
     // A new section; rename its folder, then delete it.
     write(
         &root.join("content/press/_index.md"),
@@ -443,4 +460,17 @@ fn a_css_change_swaps_the_stylesheet_without_a_reload() {
         data.contains("\"/style.46f17399.css\"") && data.contains("/style."),
         "{data}"
     );
+}
+
+#[test]
+fn previews_show_drafts_and_embargoed_pages_with_their_banner() {
+    let site = site("output-basic");
+    let server = Server::start_with(site.path(), &["--drafts", "--as-of", "2026-03-01T12:00"]);
+    let body = server.wait_for_page("/news/secret-draft/", "Secret draft", true);
+    assert!(body.contains("Draft: not published"), "{body}");
+    // A preview is not for search engines.
+    assert!(server.get("/robots.txt").2.contains("Disallow: /"));
+    // Without --drafts the draft is not served.
+    let plain = Server::start(site.path());
+    assert_eq!(plain.get("/news/secret-draft/").0, 404);
 }
