@@ -730,7 +730,7 @@ fn resolve_links(
             }
         }
         if !rewrites.is_empty() {
-            page.body.html = rewrite_links(&page.body.html, &rewrites);
+            page.body.html = rewrite_links(&page.body.html, &rewrites).into();
             if let Some(s) = page.body.summary_html.as_mut() {
                 *s = rewrite_links(s, &rewrites);
             }

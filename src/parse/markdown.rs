@@ -61,7 +61,8 @@ pub struct InternalLink {
 /// The rendered body.
 #[derive(Clone, Debug, Default)]
 pub struct Body {
-    pub html: String,
+    /// Shared, so that `serve` keeps parsed pages between rebuilds without copying them.
+    pub html: std::sync::Arc<str>,
     /// HTML before `<!-- more -->`, when the marker is there.
     pub summary_html: Option<String>,
     pub toc: Vec<Heading>,
@@ -117,7 +118,7 @@ pub fn render(
     let toc = nest(&state.headings);
     let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
     let out = Body {
-        html,
+        html: html.into(),
         summary_html: summary,
         toc,
         heading_ids,
@@ -456,10 +457,6 @@ impl State<'_, '_> {
             html.replace_range(at..at + MORE_TOKEN.len(), "");
             summary
         });
-        // Pages are kept until rendering: keep an exact-size copy and free the buffer, which
-        // over-reserved. (`shrink_to_fit` is not enough: mimalloc keeps a block in place when it
-        // shrinks by less than half, so the slack would stay allocated.)
-        let html = String::from(html.as_str());
         (html, summary, has_raw_html)
     }
 

@@ -34,7 +34,8 @@ pub struct Page {
     pub stem: String,
     /// Which schema of the theme applies (the top-level folder, or `default`).
     pub content_type: String,
-    pub front: FrontMatter,
+    /// Shared, so that `serve` keeps parsed pages between rebuilds without copying them.
+    pub front: std::sync::Arc<FrontMatter>,
     pub body: Body,
 }
 
@@ -180,7 +181,7 @@ pub fn parse_one(
             dir,
             stem,
             content_type,
-            front,
+            front: std::sync::Arc::new(front),
             body,
         }),
         _ => None,

@@ -82,7 +82,12 @@ fn page_fields(
     taxonomy_links: Value,
 ) -> Vec<(&'static str, Value)> {
     // What moves into the value is not kept twice: the page's HTML, headings and theme keys.
-    let params = Value::from_serializable(&std::mem::take(&mut page.front.params));
+    // In a build the page is the only holder of its front matter and HTML, and they move into
+    // the values (held once); `serve` keeps them for its next rebuild, and they are copied.
+    let params = match std::sync::Arc::get_mut(&mut page.front) {
+        Some(front) => Value::from_serializable(&std::mem::take(&mut front.params)),
+        None => Value::from_serializable(&page.front.params),
+    };
     let fm = &page.front;
     let when = |w: &Option<crate::parse::front_matter::When>| {
         w.as_ref().map_or_else(Value::none, |w| {
@@ -125,7 +130,7 @@ fn page_fields(
         // The HTML moves into the value: a build holds each page's HTML once.
         (
             "content",
-            Value::safe_string(&std::mem::take(&mut page.body.html)),
+            Value::safe_string(&std::mem::replace(&mut page.body.html, "".into())),
         ),
         (
             "toc",

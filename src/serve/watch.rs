@@ -18,7 +18,7 @@ const WATCHED: &[&str] = &["content", "themes", "templates"];
 
 /// How long the debouncer waits for a burst of events to end. Short: editors' saves come as a
 /// few events within a millisecond or two, and every millisecond here is latency.
-const DEBOUNCE: Duration = Duration::from_millis(15);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Changes within this time of the last rebuild's start are a burst (a script rewriting files,
 /// an editor saving all, a `git checkout`): they are collected until the files have been quiet
