@@ -100,6 +100,10 @@ struct Prepared {
 pub struct ParseCache {
     /// A hash of site.yaml, theme.yaml and every template's text.
     inputs: u64,
+    /// The last full load (content files are listed there, not read) and the site.yaml it was
+    /// made with.
+    sources: Option<load::Sources>,
+    config_text: String,
     files: HashMap<String, CachedFile>,
 }
 
@@ -196,7 +200,11 @@ fn parse_files(
 }
 
 /// load → parse → assemble.
-fn prepare(opts: &BuildOptions, cache: Option<&mut ParseCache>) -> Result<Prepared, BuildError> {
+fn prepare(
+    opts: &BuildOptions,
+    mut cache: Option<&mut ParseCache>,
+    reuse_sources: bool,
+) -> Result<Prepared, BuildError> {
     let config_text =
         match load::read_config(&opts.root).map_err(|e| BuildError::Environment(e.0))? {
             Ok(t) => t,
@@ -221,8 +229,24 @@ fn prepare(opts: &BuildOptions, cache: Option<&mut ParseCache>) -> Result<Prepar
         drafts: opts.drafts,
     };
 
-    let mut sources = load::load(&opts.root, config_text, &config.theme)
-        .map_err(|e| BuildError::Environment(e.0))?;
+    // With `reuse_sources` (only content files the cache knows changed), the file listing,
+    // templates and theme files of the last full load are used again instead of re-reading them.
+    let reused = match cache.as_deref() {
+        Some(c) if reuse_sources && c.config_text == config_text => c.sources.clone(),
+        _ => None,
+    };
+    let mut sources = match reused {
+        Some(s) => s,
+        None => {
+            let s = load::load(&opts.root, config_text.clone(), &config.theme)
+                .map_err(|e| BuildError::Environment(e.0))?;
+            if let Some(c) = cache.as_deref_mut() {
+                c.sources = Some(s.clone());
+                c.config_text = config_text;
+            }
+            s
+        }
+    };
     let mut diagnostics = std::mem::take(&mut sources.diagnostics);
     if diagnostics
         .iter()
@@ -309,7 +333,7 @@ pub fn render_site_cached(
         schedule,
         build,
         mut warnings,
-    } = prepare(opts, cache)?;
+    } = prepare(opts, cache, focus.is_some())?;
     let (outputs, mut d) =
         render::render_to_map_focused(&mut site, &theme, &config, &schedule, focus);
     warnings.append(&mut d);
@@ -351,7 +375,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         schedule,
         build,
         mut warnings,
-    } = prepare(opts, None)?;
+    } = prepare(opts, None, false)?;
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &str, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
     let mut d = render::render(&mut site, &theme, &config, &schedule, &sink)
