@@ -77,9 +77,14 @@ fn bundled_site_builds_without_warnings() {
             .find(heading)
             .unwrap_or_else(|| panic!("the home page lacks {heading} after byte {at}"));
     }
-    // The draft and the embargoed page are nowhere in the published site.
+    // The draft and the embargoed page are nowhere in the published site, nor is the dev
+    // server's live-reload script.
     for (path, bytes) in tree(&public) {
         let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("__placard"),
+            "{path} has the live-reload script"
+        );
         for hidden in ["community-grassroots-grants", "taskforce-week-of-action"] {
             assert!(!text.contains(hidden), "{hidden} leaked into {path}");
         }

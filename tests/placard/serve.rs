@@ -474,3 +474,41 @@ fn previews_show_drafts_and_embargoed_pages_with_their_banner() {
     let plain = Server::start(site.path());
     assert_eq!(plain.get("/news/secret-draft/").0, 404);
 }
+
+#[test]
+fn editor_leftovers_and_reads_never_rebuild() {
+    let (site, server) = served_site();
+    let root = site.path();
+    let built = || {
+        server
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("Built "))
+            .count()
+    };
+    let before = built();
+    for leftover in [
+        "content/news/.#first-update.md",
+        "content/news/#first-update.md#",
+        "content/news/first-update.md~",
+        "content/news/.first-update.md.swp",
+        "content/news/first-update.md___jb_tmp___",
+        "content/.DS_Store",
+        "public/index.html",
+    ] {
+        write(&root.join(leftover), "---\ntitle: x\n---\n");
+    }
+    // Reading every page (as a build does) is not a change either.
+    for entry in walkdir::WalkDir::new(root.join("content")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let _ = std::fs::read(entry.path());
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(built(), before, "{}", server.lines().join("\n"));
+    // A real change still does.
+    let page = root.join("content/about.md");
+    write(&page, read(&page) + "\nStill watching.\n");
+    server.wait_for_page("/about/", "Still watching.", true);
+}
