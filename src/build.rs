@@ -181,18 +181,16 @@ fn parse_files(
     let mut fresh = Vec::new();
     let mut seen = HashSet::with_capacity(results.len());
     for (key, entry) in results {
-        let entry = match entry {
-            Ok(hit) => hit,
-            Err(parsed) => {
-                fresh.push((key.clone(), parsed));
-                &fresh.last().expect("just pushed").1
-            }
+        let file = match &entry {
+            Ok(hit) => *hit,
+            Err(parsed) => parsed,
         };
-        diagnostics.extend(entry.diagnostics.iter().cloned());
-        if let Some(p) = &entry.page {
-            pages.push(p.clone());
+        diagnostics.extend(file.diagnostics.iter().cloned());
+        pages.extend(file.page.clone());
+        seen.insert(key.clone());
+        if let Err(parsed) = entry {
+            fresh.push((key, parsed));
         }
-        seen.insert(key);
     }
     cache.files.retain(|k, _| seen.contains(k));
     cache.files.extend(fresh);

@@ -335,11 +335,9 @@ impl Builder {
                         version,
                         paths: None,
                     })
-                } else if *outputs == *previous.outputs {
-                    None
-                } else if let Some(swaps) = css_swaps(changed, &previous.outputs, &outputs) {
-                    Some(Signal::Css { version, swaps })
                 } else {
+                    // Outputs changed, added or removed (compared once: on a big site this is
+                    // most of the work after rendering).
                     let paths: Vec<String> = previous
                         .outputs
                         .iter()
@@ -352,10 +350,16 @@ impl Builder {
                                 .cloned(),
                         )
                         .collect();
-                    Some(Signal::Reload {
-                        version,
-                        paths: Some(paths),
-                    })
+                    if paths.is_empty() {
+                        None
+                    } else if let Some(swaps) = css_swaps(changed, &previous.outputs, &outputs) {
+                        Some(Signal::Css { version, swaps })
+                    } else {
+                        Some(Signal::Reload {
+                            version,
+                            paths: Some(paths),
+                        })
+                    }
                 };
                 self.shared.publish(
                     Snapshot {
