@@ -300,6 +300,17 @@ fn prepare(
         drafts: opts.drafts,
         as_of: opts.as_of.as_ref().map(|_| as_of.to_string()),
         next_change: next_change.map(|t| t.to_string()),
+        built_at: Some(opts.now.to_string()),
+        scheduled: scheduled_pages(&site),
+        redirects: site
+            .aliases
+            .iter()
+            .map(|a| {
+                let target = format!("{}{}", config.base_path(), a.target.trim_start_matches('/'));
+                (crate::slug::output_file(&a.path), target)
+            })
+            .collect(),
+        fingerprinted: theme_outputs,
     };
     Ok(Prepared {
         config,
@@ -398,6 +409,25 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
 fn fail(mut diagnostics: Vec<Diagnostic>) -> BuildError {
     diagnostic::sort(&mut diagnostics);
     BuildError::Content(diagnostics)
+}
+
+/// Every page of the site (sections included) with a `publish_at` or `expire_at`.
+fn scheduled_pages(site: &Site) -> Vec<write::ScheduledPage> {
+    let sections = site
+        .sections
+        .iter()
+        .filter_map(|s| s.page.as_ref().map(|p| (p, &s.path)));
+    let pages = site.pages.iter().map(|p| (&p.page, &p.path));
+    sections
+        .chain(pages)
+        .filter(|(p, _)| p.front.publish_at.is_some() || p.front.expire_at.is_some())
+        .map(|(p, path)| write::ScheduledPage {
+            source: p.source_path.clone(),
+            output: crate::slug::output_file(path),
+            publish_at: p.front.publish_at.as_ref().map(|w| w.at.to_string()),
+            expire_at: p.front.expire_at.as_ref().map(|w| w.at.to_string()),
+        })
+        .collect()
 }
 
 /// The first instant after `as_of` at which some page goes live or expires.

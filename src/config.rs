@@ -24,6 +24,8 @@ pub struct SiteConfig {
     pub outputs: OutputOptions,
     /// Free-form settings for the theme, passed to templates as `config.params`.
     pub params: serde_json::Value,
+    /// Where `placard publish` sends the site.
+    pub publish: crate::publish::PublishConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,12 +62,29 @@ const KEYS: &[&str] = &[
     "markdown",
     "outputs",
     "params",
+    "publish",
 ];
 const MARKDOWN_KEYS: &[&str] = &["raw_html", "smart_punctuation"];
 const OUTPUT_KEYS: &[&str] = &["feeds", "sitemap", "robots", "feed_limit"];
 
 /// Parses `site.yaml`. Returns every problem found, not just the first.
 pub fn parse(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
+    parse_inner(text).map_err(|mut errors| {
+        // A line holding a credential is never shown back, whatever the problem with it.
+        for d in &mut errors {
+            if let Some(hidden) = d
+                .source_line
+                .as_deref()
+                .and_then(crate::publish::target::redact_line)
+            {
+                d.source_line = Some(hidden);
+            }
+        }
+        errors
+    })
+}
+
+fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
     let doc = Doc::parse(FILE, text, text, 1).map_err(|d| vec![d])?;
     let mut errors = doc.unknown_keys(KEYS, "site.yaml");
     let mut take = |r: Result<Option<String>, Diagnostic>| match r {
@@ -162,6 +181,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
             serde_json::Value::Null
         }
     };
+    let publish = crate::publish::target::parse(&doc, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -176,6 +196,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
         markdown,
         outputs,
         params,
+        publish,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod load;
 pub mod parse;
+pub mod publish;
 pub mod render;
 pub mod schedule;
 pub mod schema;

@@ -64,6 +64,28 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Upload the built site (public/) to a target in site.yaml's `publish.targets`: only what
+    /// changed, assets before the pages that use them, deletes only when allowed.
+    Publish {
+        /// The target to publish to (default: `publish.default`, or the only target).
+        #[arg(short, long, value_name = "NAME")]
+        target: Option<String>,
+        /// Show what would be uploaded and deleted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete up to N objects that are on the store but no longer in the build.
+        #[arg(long, value_name = "N")]
+        allow_deletes: Option<usize>,
+        /// Upload every file even when the store already has it (after changing cache rules).
+        #[arg(long)]
+        force: bool,
+        /// The built site (default: public/ in the site).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// List every file uploaded and deleted.
+        #[arg(short, long)]
+        verbose: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -119,6 +141,106 @@ fn main() -> ExitCode {
             as_of,
             open,
         } => serve(cli.root, port, bind, drafts, as_of, open),
+        Command::Publish {
+            target,
+            dry_run,
+            allow_deletes,
+            force,
+            output,
+            verbose,
+        } => {
+            let mut opts = placard::publish::PublishOptions::new(cli.root);
+            opts.target = target;
+            opts.dry_run = dry_run;
+            opts.allow_deletes = allow_deletes;
+            opts.force = force;
+            opts.output = output;
+            publish(&opts, verbose)
+        }
+    }
+}
+
+fn publish(opts: &placard::publish::PublishOptions, verbose: bool) -> ExitCode {
+    use placard::publish::{self as p, Progress, PublishError};
+    use std::sync::Mutex;
+    let started = Instant::now();
+    // Progress is shown once a publish has taken a second, then at most once a second.
+    let last = Mutex::new(started);
+    let show = |event: Progress| {
+        let now = Instant::now();
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if now.duration_since(started).as_secs() < 1 || now.duration_since(*last).as_secs() < 1 {
+            return;
+        }
+        *last = now;
+        match event {
+            Progress::Uploaded {
+                files,
+                of_files,
+                bytes,
+                of_bytes,
+            } => eprintln!(
+                "  uploaded {files} of {of_files} files ({} of {})",
+                p::human_bytes(bytes),
+                p::human_bytes(of_bytes)
+            ),
+            Progress::Deleted { files, of_files } => {
+                eprintln!("  deleted {files} of {of_files} objects")
+            }
+        }
+    };
+    match p::publish(opts, &show) {
+        Ok(summary) => {
+            let plan = &summary.plan;
+            for note in &plan.notes {
+                eprintln!("warning: {note}");
+            }
+            if !summary.applied {
+                println!("{}", p::describe_plan(plan));
+                println!("(dry run: nothing was changed)");
+                return ExitCode::SUCCESS;
+            }
+            if verbose {
+                for u in &plan.uploads {
+                    println!("  uploaded  {}", u.path);
+                }
+                for d in &plan.deletes {
+                    println!("  deleted   {d}");
+                }
+            }
+            println!(
+                "Published to `{}` ({}): {} uploaded ({}), {} unchanged, {} deleted in {:.1} s{}",
+                plan.target,
+                plan.url,
+                summary.uploaded,
+                p::human_bytes(summary.uploaded_bytes),
+                plan.unchanged,
+                summary.deleted,
+                summary.elapsed.as_secs_f64(),
+                match summary.purged {
+                    Some(n) => format!("; purge command run with {n} paths"),
+                    None => String::new(),
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(PublishError::Content(diagnostics)) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("error: site.yaml has mistakes; nothing was published");
+            ExitCode::from(1)
+        }
+        Err(PublishError::Refused(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+        Err(PublishError::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(PublishError::Environment(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(3)
+        }
     }
 }
 

@@ -41,6 +41,32 @@ pub struct BuildInfo {
     /// The earliest future instant at which this output would change (an embargo lifting or a
     /// page expiring), as of the build.
     pub next_change: Option<String>,
+    /// When the build was made, by the real clock.
+    #[serde(default)]
+    pub built_at: Option<String>,
+    /// Pages in this build that carry a `publish_at` or an `expire_at`, so that `publish` can
+    /// refuse to send out a page that is not (or no longer) live when it runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduled: Vec<ScheduledPage>,
+    /// Alias outputs → the URL path they redirect to (for object-store website redirects).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub redirects: BTreeMap<String, String>,
+    /// Outputs whose names carry a hash of their bytes (safe to cache for ever).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprinted: Vec<String>,
+}
+
+/// A page of the build with a schedule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScheduledPage {
+    /// Site-relative source file (`content/initiatives/x.md`).
+    pub source: String,
+    /// Its output file (`initiatives/x/index.html`).
+    pub output: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -4,6 +4,7 @@
 mod bundled;
 mod errors;
 mod output;
+mod publish;
 mod safety;
 mod serve;
 mod support;

