@@ -24,6 +24,9 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Include drafts.
     pub drafts: bool,
+    /// Mark the build as a preview (noindex on every page, robots.txt disallows all) without
+    /// drafts or `as_of`: for a staging target.
+    pub preview: bool,
     /// Build the site as it will be at this instant (`2026-03-03T09:30`, site time zone
     /// unless an offset is given).
     pub as_of: Option<String>,
@@ -39,6 +42,7 @@ impl BuildOptions {
             root: root.into(),
             output: None,
             drafts: false,
+            preview: false,
             as_of: None,
             base_url: None,
             now: Timestamp::now(),
@@ -225,6 +229,7 @@ fn prepare(
         as_of,
         now: opts.now,
         drafts: opts.drafts,
+        preview: opts.preview,
     };
 
     // With `reuse_sources` (only content files the cache knows changed), the file listing,
@@ -300,7 +305,7 @@ fn prepare(
         drafts: opts.drafts,
         as_of: opts.as_of.as_ref().map(|_| as_of.to_string()),
         next_change: next_change.map(|t| t.to_string()),
-        built_at: Some(opts.now.to_string()),
+        preview: schedule.is_preview(),
         scheduled: scheduled_pages(&site),
         redirects: site
             .aliases

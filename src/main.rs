@@ -33,6 +33,10 @@ enum Command {
         /// Include draft pages (marked as drafts; not for publishing).
         #[arg(long)]
         drafts: bool,
+        /// Build a preview copy (for a `preview: true` target): every page noindex, robots.txt
+        /// disallowing all.
+        #[arg(long)]
+        preview: bool,
         /// Build the site as it will be at this time, e.g. 2026-03-03T09:30 (site time zone)
         /// or 2026-03-03T09:30:00+00:00.
         #[arg(long, value_name = "TIME")]
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Build {
             output,
             drafts,
+            preview,
             as_of,
             base_url,
             quiet,
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
             let mut opts = BuildOptions::new(cli.root);
             opts.output = output;
             opts.drafts = drafts;
+            opts.preview = preview;
             opts.as_of = as_of;
             opts.base_url = base_url;
             let out = opts.output_dir();

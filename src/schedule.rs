@@ -13,6 +13,9 @@ pub struct Schedule {
     pub now: Timestamp,
     /// Include drafts (`--drafts`).
     pub drafts: bool,
+    /// Mark the build as a preview even without drafts or a future `as_of` (`--preview`): a
+    /// copy for a staging target, kept out of search engines.
+    pub preview: bool,
 }
 
 /// A page's state at an instant.
@@ -61,7 +64,7 @@ impl Schedule {
 
     /// Whether this build shows anything the live site must not show yet.
     pub fn is_preview(&self) -> bool {
-        self.drafts || self.as_of > self.now
+        self.preview || self.drafts || self.as_of > self.now
     }
 }
 
@@ -92,12 +95,14 @@ mod tests {
             as_of: now,
             now,
             drafts: false,
+            preview: false,
         };
         assert_eq!(s.include(&fm), None);
         let s = Schedule {
             as_of: ts("2026-03-03T09:30:00Z"),
             now,
             drafts: false,
+            preview: false,
         };
         assert_eq!(
             s.include(&fm),
@@ -110,6 +115,7 @@ mod tests {
             as_of: ts("2026-04-01T00:00:00Z"),
             now: ts("2026-04-01T00:00:00Z"),
             drafts: false,
+            preview: false,
         };
         assert_eq!(s.include(&fm), None);
     }
@@ -125,7 +131,8 @@ mod tests {
             Schedule {
                 as_of: now,
                 now,
-                drafts: false
+                drafts: false,
+                preview: false,
             }
             .include(&fm),
             None
@@ -134,7 +141,8 @@ mod tests {
             Schedule {
                 as_of: now,
                 now,
-                drafts: true
+                drafts: true,
+                preview: false,
             }
             .include(&fm),
             Some(Some(Preview::Draft))

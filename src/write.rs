@@ -41,9 +41,10 @@ pub struct BuildInfo {
     /// The earliest future instant at which this output would change (an embargo lifting or a
     /// page expiring), as of the build.
     pub next_change: Option<String>,
-    /// When the build was made, by the real clock.
+    /// The build is for previews (drafts, a future `--as-of`, or `--preview`): every page is
+    /// marked noindex and robots.txt disallows crawling.
     #[serde(default)]
-    pub built_at: Option<String>,
+    pub preview: bool,
     /// Pages in this build that carry a `publish_at` or an `expire_at`, so that `publish` can
     /// refuse to send out a page that is not (or no longer) live when it runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

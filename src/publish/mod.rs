@@ -379,6 +379,12 @@ pub fn embargo_guard(
         ));
     }
     if target.preview {
+        if !build.preview {
+            return Err(PublishError::Refused(format!(
+                "`{}` is a preview target, and this build is not a preview build, so search engines could index its pages; build it with `placard build --preview` (or --drafts, or a future --as-of): every page then says noindex and robots.txt turns crawlers away",
+                target.name
+            )));
+        }
         return Ok(notes);
     }
     let mut why = Vec::new();
@@ -559,7 +565,6 @@ fn upload_all(
                 content_type: headers::content_type(&u.path),
                 cache_control: &cache_control,
                 redirect,
-                noindex: target.preview,
             })?;
             let files = done.fetch_add(1, Ordering::SeqCst) + 1;
             let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
@@ -867,19 +872,26 @@ mod tests {
             "{e}"
         );
         // Expired since the build.
-        let stale = manifest(BuildInfo {
+        let mut stale = manifest(BuildInfo {
             scheduled: vec![page(None, Some("2026-06-01T11:00:00Z"))],
             next_change: Some("2026-06-01T11:00:00Z".into()),
             ..BuildInfo::default()
         });
         let e = embargo_guard(&stale, &live, now).unwrap_err().to_string();
         assert!(e.contains("expired at 2026-06-01T11:00:00Z"), "{e}");
-        // A preview target takes anything, with a note when the build is out of date.
+        // A preview target takes any preview build, with a note when it is out of date...
         let preview = target("staging", "staging", true);
+        let e = embargo_guard(&stale, &preview, now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("placard build --preview"), "{e}");
+        stale.build.preview = true;
         let notes = embargo_guard(&stale, &preview, now).unwrap();
         assert!(notes[0].contains("out of date"), "{notes:?}");
+        // ...and a build with drafts only there.
         let drafts = manifest(BuildInfo {
             drafts: true,
+            preview: true,
             ..BuildInfo::default()
         });
         assert!(embargo_guard(&drafts, &live, now).is_err());

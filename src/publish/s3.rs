@@ -5,9 +5,9 @@
 //! retried a bounded number of times with exponential backoff and full jitter on 5xx,
 //! throttling (429, `SlowDown`) and network failures and timeouts.
 //!
-//! Why not `object_store`: it cannot set `x-amz-website-redirect-location` or any header
-//! outside its fixed attribute list, and it does not read AWS profiles; both are needed here,
-//! and the S3 calls placard makes are four.
+//! Why not `object_store`: it cannot set `x-amz-website-redirect-location` (an S3 website's
+//! redirect for alias pages), and it does not read AWS profiles; both are needed here, and the
+//! S3 calls placard makes are four.
 //!
 //! The only I/O is HTTP to the target's endpoint.
 
@@ -102,7 +102,6 @@ pub struct Upload<'a> {
     pub content_type: &'a str,
     pub cache_control: &'a str,
     pub redirect: Option<&'a str>,
-    pub noindex: bool,
 }
 
 /// The metadata key under which placard keeps an object's MD5.
@@ -239,9 +238,6 @@ impl Store {
         ];
         if let Some(r) = upload.redirect {
             headers.push(("x-amz-website-redirect-location".into(), r.to_string()));
-        }
-        if upload.noindex {
-            headers.push(("x-robots-tag".into(), "noindex".into()));
         }
         self.send("PUT", Some(&key), &[], headers, upload.bytes, upload.path)
             .map(drop)
@@ -744,7 +740,6 @@ mod tests {
             content_type: "text/html; charset=utf-8",
             cache_control: "public, max-age=300, must-revalidate",
             redirect: None,
-            noindex: false,
         };
         // Two 503s then success.
         let (url, count) = scripted_server(vec![503, 503, 200]);

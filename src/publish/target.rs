@@ -33,7 +33,8 @@ pub struct Target {
     pub path_style: bool,
     /// AWS profile to read credentials from when the environment has none.
     pub profile: Option<String>,
-    /// A preview copy: embargo guard off, `X-Robots-Tag: noindex` on every object.
+    /// A preview copy: takes preview builds only (drafts, embargoed pages, noindex on every
+    /// page), which live targets refuse.
     pub preview: bool,
     /// Deletes allowed without `--allow-deletes`.
     pub max_deletes: usize,

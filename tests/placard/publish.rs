@@ -129,7 +129,6 @@ impl S3Server {
                 content_type: "text/html; charset=utf-8",
                 cache_control: "no-cache",
                 redirect: None,
-                noindex: false,
             })
             .unwrap();
     }
@@ -640,6 +639,30 @@ fn the_embargo_guard_keeps_previews_off_live_targets() {
             .objects()
             .contains_key("initiatives/taskforce-week-of-action/index.html")
     );
+    // ...not to the preview one.
+    let o = publish(root, &["--target", "preview"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("placard build --preview"),
+        "{}",
+        stderr(&o)
+    );
+    // `--preview` makes a plain build fit for it: noindex everywhere, crawlers turned away.
+    build(root, &["--preview"]);
+    ok(&publish(
+        root,
+        &["--target", "preview", "--allow-deletes", "1"],
+    ));
+    let objects = server.objects();
+    assert!(!objects.contains_key("preview/initiatives/taskforce-week-of-action/index.html"));
+    let home = String::from_utf8(objects["preview/index.html"].clone()).unwrap();
+    assert!(home.contains(r#"<meta name="robots" content="noindex">"#));
+    let robots = String::from_utf8(objects["preview/robots.txt"].clone()).unwrap();
+    assert!(robots.contains("Disallow: /"), "{robots}");
+    // Object stores keep only their own headers and `x-amz-meta-*`, so `noindex` has to be in
+    // the pages (and, as a header, added by the CDN: see the README).
+    let head = server.head("preview/index.html");
+    assert_eq!(head["x-amz-meta-placard-md5"].len(), 32);
 }
 
 #[test]
