@@ -56,7 +56,8 @@ impl Credentials {
             .into_iter()
             .flatten()
         {
-            if !s.expose().is_empty() {
+            // A secret of a few characters would match ordinary words; none is that short.
+            if s.expose().len() >= 6 {
                 out = out.replace(s.expose(), "<hidden>");
             }
         }

@@ -208,24 +208,47 @@ pub fn publish(
             purged: None,
         });
     }
-    let (uploaded, uploaded_bytes) = upload_all(&store, &target, &manifest, &out, &plan, progress)?;
-    if plan.deletes_blocked() {
-        return Err(PublishError::Refused(deletes_refusal(&plan, uploaded)));
-    }
-    let deleted = delete_all(&store, &target, &plan, progress)?;
-    let changed: Vec<&str> = plan
-        .uploads
-        .iter()
-        .map(|u| u.path.as_str())
-        .chain(plan.deletes.iter().map(String::as_str))
-        .collect();
-    let purged = if !target.purge.is_empty() && !changed.is_empty() {
+    // What reached the store, for the purge command: also after a failure or a refusal, since
+    // a rerun sees those files as unchanged and would not purge them.
+    let sent = Mutex::new(Vec::new());
+    let purge = |sent: Vec<String>| -> Result<Option<usize>, PublishError> {
+        if target.purge.is_empty() || sent.is_empty() {
+            return Ok(None);
+        }
+        let changed: Vec<&str> = sent.iter().map(String::as_str).collect();
         let paths = purge_paths(&config, &changed);
         run_purge(&opts.root, &target, &paths)?;
-        Some(paths.len())
-    } else {
-        None
+        Ok(Some(paths.len()))
     };
+    let purge_after = |e: PublishError, sent: &Mutex<Vec<String>>| -> PublishError {
+        let sent = std::mem::take(&mut *sent.lock().unwrap_or_else(|p| p.into_inner()));
+        match (purge(sent), e) {
+            (Ok(Some(n)), PublishError::Refused(m)) => PublishError::Refused(format!(
+                "{m}\n(the purge command was run for the {n} paths that changed)"
+            )),
+            (Ok(Some(n)), PublishError::Environment(m)) => PublishError::Environment(format!(
+                "{m}\n(the purge command was run for the {n} paths that changed)"
+            )),
+            (Err(p), PublishError::Environment(m) | PublishError::Refused(m)) => {
+                PublishError::Environment(format!("{m}\n{p}"))
+            }
+            (_, e) => e,
+        }
+    };
+    let (uploaded, uploaded_bytes) =
+        match upload_all(&store, &target, &manifest, &out, &plan, &sent, progress) {
+            Ok(done) => done,
+            Err(e) => return Err(purge_after(e, &sent)),
+        };
+    if plan.deletes_blocked() {
+        let refusal = PublishError::Refused(deletes_refusal(&plan, uploaded));
+        return Err(purge_after(refusal, &sent));
+    }
+    let deleted = match delete_all(&store, &target, &plan, &sent, progress) {
+        Ok(n) => n,
+        Err(e) => return Err(purge_after(e, &sent)),
+    };
+    let purged = purge(sent.into_inner().unwrap_or_else(|p| p.into_inner()))?;
     Ok(PublishSummary {
         plan,
         applied: true,
@@ -326,6 +349,14 @@ fn read_build(out: &Path) -> Result<Manifest, PublishError> {
             }
         }
     }
+    // Every path must name a file inside the output folder: a doctored manifest must not make
+    // publish read (and upload) a file from elsewhere.
+    if let Some(bad) = manifest.files.keys().find(|p| !inside(p)) {
+        return Err(PublishError::Refused(format!(
+            "{} lists `{bad}`, which is not a file inside {shown}: this manifest was not written by `placard build`; run it again",
+            manifest_path.display()
+        )));
+    }
     let mut problems: Vec<String> = on_disk
         .iter()
         .filter(|p| !manifest.files.contains_key(*p))
@@ -361,6 +392,16 @@ fn read_build(out: &Path) -> Result<Manifest, PublishError> {
     Err(PublishError::Refused(message))
 }
 
+/// Whether a manifest path is a plain relative path (no `..`, no absolute path, no backslash).
+fn inside(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains(['\\', '\0'])
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
 /// Refuses a build that would show on a live target what must not be live yet. Returns notes
 /// (the build is out of date but safe).
 pub fn embargo_guard(
@@ -390,6 +431,29 @@ pub fn embargo_guard(
     let mut why = Vec::new();
     if build.drafts {
         why.push("it was built with --drafts, so it holds draft pages".to_string());
+    } else if build.preview && build.as_of.is_none() {
+        why.push(
+            "it was built with --preview, so every page says noindex and robots.txt turns search engines away"
+                .to_string(),
+        );
+    }
+    let unreadable: Vec<&str> = build
+        .as_of
+        .iter()
+        .chain(
+            build
+                .scheduled
+                .iter()
+                .flat_map(|p| p.publish_at.iter().chain(&p.expire_at)),
+        )
+        .map(String::as_str)
+        .filter(|t| parse(t).is_none())
+        .collect();
+    if !unreadable.is_empty() {
+        why.push(format!(
+            "its manifest has times placard cannot read ({}), so it cannot tell what is live",
+            unreadable.join(", ")
+        ));
     }
     if let Some(as_of) = build.as_of.as_deref().and_then(parse)
         && as_of > now
@@ -456,11 +520,17 @@ fn make_plan(
         .collect();
     // An ETag with a `-` is a multipart upload's, not an MD5: ask the object for the MD5
     // placard stored with it.
+    // The same goes for any object of the same size whose ETag is not the file's MD5: stores
+    // that encrypt with their own keys (SSE-KMS) give ETags that are not MD5s either.
     let multipart: Vec<&str> = manifest
         .files
-        .keys()
-        .filter(|p| remote.get(*p).is_some_and(|o| o.etag.contains('-')))
-        .map(String::as_str)
+        .iter()
+        .filter(|(p, e)| {
+            remote
+                .get(*p)
+                .is_some_and(|o| o.etag.contains('-') || (o.size == e.size && o.etag != e.md5))
+        })
+        .map(|(p, _)| p.as_str())
         .collect();
     let stored_md5: HashMap<&str, Option<String>> = multipart
         .par_iter()
@@ -526,6 +596,7 @@ fn upload_all(
     manifest: &Manifest,
     out: &Path,
     plan: &PublishPlan,
+    sent: &Mutex<Vec<String>>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(usize, u64), PublishError> {
     let of_files = plan.uploads.len();
@@ -566,6 +637,9 @@ fn upload_all(
                 cache_control: &cache_control,
                 redirect,
             })?;
+            sent.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(u.path.clone());
             let files = done.fetch_add(1, Ordering::SeqCst) + 1;
             let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
             progress(Progress::Uploaded {
@@ -599,6 +673,7 @@ fn delete_all(
     store: &s3::Store,
     target: &Target,
     plan: &PublishPlan,
+    sent: &Mutex<Vec<String>>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<usize, PublishError> {
     let done = AtomicUsize::new(0);
@@ -606,6 +681,9 @@ fn delete_all(
     let paths: Vec<&String> = plan.deletes.iter().collect();
     in_parallel(target.concurrency, &paths, |p| {
         store.delete(p)?;
+        sent.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(p.to_string());
         let files = done.fetch_add(1, Ordering::SeqCst) + 1;
         progress(Progress::Deleted { files, of_files });
         Ok(())
@@ -698,21 +776,44 @@ fn with_progress(e: PublishError, note: &str) -> PublishError {
 
 /// URL paths to purge from the CDN for changed output files: the file's own path, and for an
 /// `index.html` its folder's too (`/initiatives/x/`).
+/// Paths are percent-encoded as in a URL; above [`PURGE_ALL_ABOVE`] paths, the one wildcard
+/// path of the whole site (`/campaign/*`) is given instead (CDNs limit how many paths one
+/// invalidation may name).
 pub fn purge_paths(config: &SiteConfig, changed: &[&str]) -> Vec<String> {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const URL_PATH: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'*');
     let base = config.base_path();
     let mut out = Vec::with_capacity(changed.len() * 2);
     for path in changed {
-        if let Some(dir) = path.strip_suffix("index.html")
+        let encoded = utf8_percent_encode(path, URL_PATH).to_string();
+        if let Some(dir) = encoded.strip_suffix("index.html")
             && (dir.is_empty() || dir.ends_with('/'))
         {
             out.push(format!("{base}{dir}"));
         }
-        out.push(format!("{base}{path}"));
+        out.push(format!("{base}{encoded}"));
     }
     out.sort();
     out.dedup();
+    if out.len() > PURGE_ALL_ABOVE {
+        return vec![format!("{base}*")];
+    }
     out
 }
+
+/// More changed paths than this are purged as one wildcard.
+pub const PURGE_ALL_ABOVE: usize = 1000;
 
 /// Runs the target's purge command in the site folder: `{paths}` in its arguments becomes the
 /// paths, which also go to its standard input, one per line.
@@ -906,6 +1007,20 @@ mod tests {
                 .to_string()
                 .contains("still in the future")
         );
+        let preview_only = manifest(BuildInfo {
+            preview: true,
+            ..BuildInfo::default()
+        });
+        let e = embargo_guard(&preview_only, &live, now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("built with --preview"), "{e}");
+        let garbled = manifest(BuildInfo {
+            scheduled: vec![page(Some("next tuesday"), None)],
+            ..BuildInfo::default()
+        });
+        let e = embargo_guard(&garbled, &live, now).unwrap_err().to_string();
+        assert!(e.contains("cannot read (next tuesday)"), "{e}");
         let past = manifest(BuildInfo {
             as_of: Some("2026-05-01T00:00:00Z".into()),
             ..BuildInfo::default()
@@ -926,14 +1041,34 @@ mod tests {
     }
 
     #[test]
+    fn manifest_paths_stay_inside_the_output() {
+        assert!(inside("a/b.html") && inside("index.html") && inside(".well-known/x"));
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a\\b",
+            "./a",
+        ] {
+            assert!(!inside(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn purge_paths_name_folders_and_files() {
         let config = crate::config::parse("title: T\nbase_url: https://e.org/campaign/\n").unwrap();
         assert_eq!(
-            purge_paths(&config, &["index.html", "a/b/index.html", "css/x.css"]),
+            purge_paths(
+                &config,
+                &["index.html", "a/b/index.html", "css/x.css", "ca fé/x?.pdf"]
+            ),
             [
                 "/campaign/",
                 "/campaign/a/b/",
                 "/campaign/a/b/index.html",
+                "/campaign/ca%20f%C3%A9/x%3F.pdf",
                 "/campaign/css/x.css",
                 "/campaign/index.html"
             ]

@@ -204,8 +204,15 @@ impl Store {
             })?;
             out.extend(objects);
             match next {
-                Some(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
-                _ => break,
+                Truncated::No => break,
+                Truncated::Yes(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
+                Truncated::Yes(_) | Truncated::NoToken => {
+                    // Stopping here would plan from half a listing.
+                    return Err(StoreError::Refused(format!(
+                        "the store's listing of s3://{}/{} is cut short without a way to read the rest; it is not safe to publish from it",
+                        self.bucket, self.prefix
+                    )));
+                }
             }
         }
         Ok(out)
@@ -466,7 +473,14 @@ fn classify(r: &Reply) -> Verdict {
         _ => format!("HTTP {}", r.status),
     };
     let code = code.unwrap_or_default();
-    if r.status >= 500 || r.status == 429 || r.status == 408 || code == "SlowDown" {
+    if r.status >= 500
+        || r.status == 429
+        || r.status == 408
+        || matches!(
+            code.as_str(),
+            "SlowDown" | "RequestTimeout" | "InternalError"
+        )
+    {
         return Verdict::Retry(said);
     }
     match (r.status, code.as_str()) {
@@ -516,8 +530,16 @@ fn error_code(body: &[u8]) -> (Option<String>, Option<String>) {
     (child("Code"), child("Message"))
 }
 
-/// A ListObjectsV2 page → its objects and the continuation token, if truncated.
-fn parse_listing(text: &str, prefix: &str) -> Result<(Vec<RemoteObject>, Option<String>), String> {
+/// Whether a listing page is the last.
+#[derive(Debug, PartialEq, Eq)]
+enum Truncated {
+    No,
+    Yes(String),
+    NoToken,
+}
+
+/// A ListObjectsV2 page → its objects and whether (and where) it goes on.
+fn parse_listing(text: &str, prefix: &str) -> Result<(Vec<RemoteObject>, Truncated), String> {
     let doc = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
     let root = doc.root_element();
     let field = |node: roxmltree::Node<'_, '_>, name: &str| {
@@ -548,9 +570,19 @@ fn parse_listing(text: &str, prefix: &str) -> Result<(Vec<RemoteObject>, Option<
                 .unwrap_or(0),
         });
     }
+    if root.tag_name().name() != "ListBucketResult" {
+        return Err(format!(
+            "expected a ListBucketResult, found {}",
+            root.tag_name().name()
+        ));
+    }
     let truncated = field(root, "IsTruncated").is_some_and(|t| t == "true");
-    let next = field(root, "NextContinuationToken");
-    Ok((out, if truncated { next } else { None }))
+    let next = match (truncated, field(root, "NextContinuationToken")) {
+        (false, _) => Truncated::No,
+        (true, Some(t)) if !t.is_empty() => Truncated::Yes(t),
+        (true, _) => Truncated::NoToken,
+    };
+    Ok((out, next))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -648,7 +680,9 @@ mod tests {
   <Contents><Key>www/a &amp; b.css</Key><ETag>def-2</ETag><Size>3</Size></Contents>
 </ListBucketResult>"#;
         let (objects, next) = parse_listing(xml, "www/").unwrap();
-        assert_eq!(next.as_deref(), Some("tok/en="));
+        assert_eq!(next, Truncated::Yes("tok/en=".into()));
+        let cut = xml.replace("<NextContinuationToken>tok/en=</NextContinuationToken>", "");
+        assert_eq!(parse_listing(&cut, "www/").unwrap().1, Truncated::NoToken);
         assert_eq!(
             objects,
             [

@@ -91,20 +91,49 @@ pub fn looks_secret(key: &str) -> bool {
         "access_key",
         "credential",
         "key_id",
+        "authorization",
+        "passwd",
     ]
     .iter()
     .any(|s| k.contains(s))
 }
 
-/// `key: value` → `key: <hidden>` when the key looks like it holds a credential, so that no
-/// diagnostic ever shows one.
+/// A line of YAML with its values hidden when any key on it looks like it holds a credential,
+/// or it holds a URL with a user name or password (`https://user:pass@host`), so that no
+/// diagnostic ever shows one. `None` when the line is harmless.
 pub fn redact_line(line: &str) -> Option<String> {
-    let (key, _) = line.split_once(':')?;
-    let name = key
-        .trim()
-        .trim_start_matches("- ")
-        .trim_matches(['"', '\'']);
-    looks_secret(name).then(|| format!("{key}: <hidden>"))
+    let has_userinfo = line.split("://").skip(1).any(|rest| {
+        rest.split(['/', ' ', '"', '\'', ',', '}'])
+            .next()
+            .is_some_and(|a| a.contains('@'))
+    });
+    // Every `key:` on the line (a flow mapping has several): the word before each colon.
+    let mut chunks: Vec<&str> = line.split(':').collect();
+    chunks.pop();
+    let secret_key = chunks.iter().any(|chunk| {
+        let key = chunk
+            .trim_end()
+            .trim_end_matches(['"', '\''])
+            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .next()
+            .unwrap_or("");
+        looks_secret(key)
+    });
+    if !has_userinfo && !secret_key {
+        return None;
+    }
+    let indent: String = line
+        .chars()
+        .take_while(|c| c.is_whitespace() || *c == '-')
+        .collect();
+    let key = line[indent.len()..]
+        .split_once(':')
+        .map(|(k, _)| k)
+        .filter(|k| !k.contains(['{', '"', '\'']) && !looks_secret(k));
+    Some(match key {
+        Some(k) => format!("{indent}{k}: <hidden>"),
+        None => format!("{indent}<hidden>"),
+    })
 }
 
 /// Reads `publish:`; problems go to `errors`.
@@ -146,6 +175,25 @@ pub fn parse(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> PublishConfig {
             )
             .with_hint("name each target: `targets:` then `production:` with its `url:` under it"),
         ),
+    }
+    for (i, t) in config.targets.iter().enumerate() {
+        if let Some(other) = config.targets[..i]
+            .iter()
+            .find(|o| o.bucket == t.bucket && o.prefix == t.prefix && o.endpoint == t.endpoint)
+        {
+            errors.push(
+                doc.error_at(
+                    &[Step::Key("publish"), Step::Key("targets"), Step::Key(&t.name), Step::Key("url")],
+                    format!(
+                        "publish targets `{}` and `{}` are the same place ({}): publishing one would overwrite the other",
+                        other.name,
+                        t.name,
+                        t.url()
+                    ),
+                )
+                .with_hint("give each target its own bucket or prefix, for example `url: s3://bucket/preview`"),
+            );
+        }
     }
     match m.get("default") {
         None | Some(Value::Null) => {
@@ -471,6 +519,9 @@ fn unknown_keys(
 
 /// `s3://bucket/some/prefix` → (`bucket`, `some/prefix/`).
 pub fn parse_url(url: &str) -> Result<(String, String), String> {
+    if url.contains('@') {
+        return Err("the URL holds a user name or password; credentials never go in site.yaml (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)".into());
+    }
     let rest = url
         .strip_prefix("s3://")
         .ok_or_else(|| format!("`{url}` is not an s3:// URL"))?;
@@ -507,7 +558,19 @@ pub fn parse_url(url: &str) -> Result<(String, String), String> {
 
 /// `https://host[:port][/]` → `https://host[:port]`; plain `http` only for this machine.
 pub fn parse_endpoint(url: &str) -> Result<String, String> {
+    if url.contains('@') {
+        return Err("the address holds a user name or password; credentials never go in site.yaml (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)".into());
+    }
     let url = url.trim_end_matches('/');
+    // A default port is not sent in the Host header, so it must not be signed either.
+    let url = url
+        .strip_suffix(":443")
+        .filter(|_| url.starts_with("https://"))
+        .or_else(|| {
+            url.strip_suffix(":80")
+                .filter(|_| url.starts_with("http://"))
+        })
+        .unwrap_or(url);
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| format!("`{url}` is not an http(s) URL"))?;
@@ -601,6 +664,55 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("CANARY"), "{shown}");
+    }
+
+    #[test]
+    fn no_line_holding_a_credential_is_shown() {
+        for text in [
+            "publish:\n  targets:\n    live: { url: s3://campaign, regon: x, secret_access_key: CANARY }\n",
+            "publish:\n  targets:\n    live:\n      url: s3://AKIA:CANARY@campaign\n",
+            "publish:\n  targets:\n    live:\n      url: s3://campaign\n      endpoint: https://user:CANARY@store.example\n",
+            "publish:\n  targets:\n    live:\n      url: s3://campaign\n      cache:\n        - { match: x, cache_control: y, token: CANARY }\n",
+            "publish:\n  targets:\n    live:\n      url: s3://campaign\n      Authorization: CANARY\n",
+        ] {
+            let full = format!("title: T\nbase_url: https://e.org/\n{text}");
+            let e = crate::config::parse(&full).unwrap_err();
+            let shown: String = e.iter().map(Diagnostic::render).collect();
+            assert!(!shown.contains("CANARY"), "{shown}");
+            assert!(e.iter().all(|d| d.line.is_some()), "{e:?}");
+        }
+        assert_eq!(redact_line("  title: Safe"), None);
+        assert_eq!(redact_line("title: \"Password reset: a campaign\""), None);
+        assert_eq!(
+            redact_line("      secret_key: x").as_deref(),
+            Some("      <hidden>")
+        );
+        assert_eq!(
+            redact_line("    live: { url: s3://b, token: x }").as_deref(),
+            Some("    live: <hidden>")
+        );
+    }
+
+    #[test]
+    fn two_targets_in_one_place_are_an_error() {
+        let (_, e) = parse_text(
+            "publish:\n  targets:\n    live:\n      url: s3://campaign/www\n    preview:\n      url: s3://campaign/www/\n      preview: true\n",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, Some(6));
+        assert!(e[0].message.contains("are the same place"), "{e:?}");
+        assert_eq!(
+            parse_endpoint("https://s3.example.org:443/").unwrap(),
+            "https://s3.example.org"
+        );
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:80").unwrap(),
+            "http://127.0.0.1"
+        );
+        assert_eq!(
+            parse_endpoint("https://s3.example.org:8443").unwrap(),
+            "https://s3.example.org:8443"
+        );
     }
 
     #[test]

@@ -85,9 +85,20 @@ impl S3Server {
         format!("http://{}", self.addr)
     }
 
-    /// Every object in the bucket: key → bytes.
+    /// Every object in the bucket: key → bytes. rclone writes each upload to a temporary file
+    /// it then renames, so files may vanish while this reads: those are skipped.
     fn objects(&self) -> BTreeMap<String, Vec<u8>> {
-        crate::support::tree(&self.dir.path().join(BUCKET))
+        let root = self.dir.path().join(BUCKET);
+        walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                let rel = e.path().strip_prefix(&root).ok()?.to_str()?.to_string();
+                let bytes = std::fs::read(e.path()).ok()?;
+                (!rel.ends_with(".partial")).then_some((rel, bytes))
+            })
+            .collect()
     }
 
     /// A client for HEAD requests, as the tests' own eyes on the store.
@@ -577,7 +588,18 @@ fn an_interrupted_publish_converges_when_run_again() {
             .filter(|k| k.ends_with(".html"))
             .collect::<Vec<_>>()
     );
-    let out = ok(&publish(root, &[]));
+    let started = Instant::now();
+    let rerun = publish(root, &[]);
+    let took = started.elapsed();
+    let out = ok(&rerun);
+    // Progress shows once a publish has taken a second.
+    if took > Duration::from_millis(1500) {
+        assert!(
+            stderr(&rerun).contains("  uploaded "),
+            "no progress in {took:?}: {}",
+            stderr(&rerun)
+        );
+    }
     // What was on the store stays (files cut off mid-upload are sent again).
     let total = built(root).len();
     assert!(
@@ -647,8 +669,16 @@ fn the_embargo_guard_keeps_previews_off_live_targets() {
         "{}",
         stderr(&o)
     );
-    // `--preview` makes a plain build fit for it: noindex everywhere, crawlers turned away.
+    // `--preview` makes a plain build fit for it: noindex everywhere, crawlers turned away;
+    // which the live target refuses.
     build(root, &["--preview"]);
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("built with --preview"),
+        "{}",
+        stderr(&o)
+    );
     ok(&publish(
         root,
         &["--target", "preview", "--allow-deletes", "1"],
