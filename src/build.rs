@@ -416,6 +416,131 @@ fn fail(mut diagnostics: Vec<Diagnostic>) -> BuildError {
     BuildError::Content(diagnostics)
 }
 
+/// One page's place in the schedule, for `placard status`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PageStatus {
+    /// Site-relative source file.
+    pub source: String,
+    pub title: String,
+    /// `live`, `draft`, `embargoed` or `expired`, at the status's instant.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_by: Option<String>,
+    /// `review_by` is before the status's instant.
+    pub past_review: bool,
+}
+
+/// What is live when, for `placard status`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Status {
+    /// The instant the states are for.
+    pub as_of: String,
+    /// The first instant after `as_of` at which the built site changes (a page going live or
+    /// expiring; drafts wait for a person, so they never count).
+    pub next_change: Option<String>,
+    /// The page that changes then, and how.
+    pub next_change_reason: Option<String>,
+    /// Every page and section page, by source path.
+    pub pages: Vec<PageStatus>,
+}
+
+/// Reads and parses every page (live or not) and says where each stands at the options'
+/// instant (`as_of`, or now). Content errors fail it as they fail a build.
+pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildError> {
+    let config_text =
+        match load::read_config(&opts.root).map_err(|e| BuildError::Environment(e.0))? {
+            Ok(t) => t,
+            Err(d) => return Err(BuildError::Content(vec![d])),
+        };
+    let config = config::parse(&config_text).map_err(BuildError::Content)?;
+    let as_of = match &opts.as_of {
+        None => opts.now,
+        Some(text) => {
+            parse::front_matter::parse_when(text, &config.tz)
+                .map_err(|m| BuildError::Usage(format!("--as-of: {m}")))?
+                .at
+        }
+    };
+    let mut sources = load::load(&opts.root, config_text, &config.theme)
+        .map_err(|e| BuildError::Environment(e.0))?;
+    let mut diagnostics = std::mem::take(&mut sources.diagnostics);
+    let theme = match Theme::compile(&sources, &config) {
+        Ok(t) => t,
+        Err(mut e) => {
+            diagnostics.append(&mut e);
+            return Err(fail(diagnostics));
+        }
+    };
+    let (pages, mut d) = parse::parse_all(
+        std::mem::take(&mut sources.content),
+        load::read_content,
+        &config,
+        &theme,
+    )
+    .map_err(|e| BuildError::Environment(e.0))?;
+    diagnostics.append(&mut d);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(fail(diagnostics));
+    }
+    let today = config.tz.to_datetime(as_of).date();
+    let mut out: Vec<PageStatus> = pages
+        .iter()
+        .map(|p| {
+            let f = &p.front;
+            PageStatus {
+                source: p.source_path.clone(),
+                title: f.title.clone(),
+                // A draft is a draft whatever its dates say: it waits for a person.
+                state: match crate::schedule::state(f, as_of) {
+                    _ if f.draft => "draft",
+                    crate::schedule::State::Live => "live",
+                    crate::schedule::State::Draft => "draft",
+                    crate::schedule::State::Embargoed { .. } => "embargoed",
+                    crate::schedule::State::Expired { .. } => "expired",
+                },
+                publish_at: f.publish_at.as_ref().map(|w| w.at.to_string()),
+                expire_at: f.expire_at.as_ref().map(|w| w.at.to_string()),
+                review_by: f.review_by.map(|d| d.to_string()),
+                past_review: f.review_by.is_some_and(|d| d < today),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.source.cmp(&b.source));
+    let schedule = Schedule {
+        as_of,
+        now: opts.now,
+        drafts: false,
+        preview: false,
+    };
+    let next = next_change(&pages, &schedule);
+    let reason = next.and_then(|t| {
+        pages.iter().filter(|p| !p.front.draft).find_map(|p| {
+            let f = &p.front;
+            if f.publish_at.as_ref().is_some_and(|w| w.at == t) {
+                Some(format!("{} goes live", p.source_path))
+            } else if f.expire_at.as_ref().is_some_and(|w| w.at == t) {
+                Some(format!("{} expires", p.source_path))
+            } else {
+                None
+            }
+        })
+    });
+    diagnostic::sort(&mut diagnostics);
+    Ok((
+        Status {
+            as_of: as_of.to_string(),
+            next_change: next.map(|t| t.to_string()),
+            next_change_reason: reason,
+            pages: out,
+        },
+        diagnostics,
+    ))
+}
+
 /// Every page of the site (sections included) with a `publish_at` or `expire_at`.
 fn scheduled_pages(site: &Site) -> Vec<write::ScheduledPage> {
     let sections = site

@@ -68,6 +68,16 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Every page's state (live, draft, embargoed, expired, past review) and the next instant at
+    /// which the built site changes, for a scheduler to run `build && publish` then.
+    Status {
+        /// One JSON object: `as_of`, `next_change`, `next_change_reason`, `pages`.
+        #[arg(long)]
+        json: bool,
+        /// The states as they will be at this time (site time zone unless an offset is given).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
     /// Upload the built site (public/) to a target in site.yaml's `publish.targets`: only what
     /// changed, assets before the pages that use them, deletes only when allowed.
     Publish {
@@ -147,6 +157,37 @@ fn main() -> ExitCode {
             as_of,
             open,
         } => serve(cli.root, port, bind, drafts, as_of, open),
+        Command::Status { json, as_of } => {
+            let mut opts = BuildOptions::new(cli.root);
+            opts.as_of = as_of;
+            match placard::build::status(&opts) {
+                Err(BuildError::Content(diagnostics)) => {
+                    print_diagnostics(&diagnostics);
+                    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                    eprintln!(
+                        "error: the site has {errors} error{}; fix them to see its schedule",
+                        if errors == 1 { "" } else { "s" }
+                    );
+                    ExitCode::from(1)
+                }
+                Ok((status, warnings)) => {
+                    print_diagnostics(&warnings);
+                    if json {
+                        match serde_json::to_string_pretty(&status) {
+                            Ok(text) => println!("{text}"),
+                            Err(e) => {
+                                eprintln!("error: {e}");
+                                return ExitCode::from(3);
+                            }
+                        }
+                    } else {
+                        print_status(&status);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
         Command::Publish {
             target,
             dry_run,
@@ -163,6 +204,52 @@ fn main() -> ExitCode {
             opts.output = output;
             publish(&opts, verbose)
         }
+    }
+}
+
+fn print_status(status: &placard::build::Status) {
+    let width = status
+        .pages
+        .iter()
+        .map(|p| p.source.chars().count())
+        .max()
+        .unwrap_or(0);
+    println!("As of {}:", status.as_of);
+    for p in &status.pages {
+        let mut notes = Vec::new();
+        match p.state {
+            "embargoed" => notes.extend(p.publish_at.as_ref().map(|t| format!("live from {t}"))),
+            "draft" => notes.extend(
+                p.publish_at
+                    .as_ref()
+                    .map(|t| format!("publish_at {t}, once no longer a draft")),
+            ),
+            "expired" => notes.extend(p.expire_at.as_ref().map(|t| format!("expired at {t}"))),
+            _ => {
+                if p.state == "live" || p.state == "draft" {
+                    notes.extend(p.expire_at.as_ref().map(|t| format!("expires at {t}")));
+                }
+            }
+        }
+        if p.past_review {
+            notes.extend(
+                p.review_by
+                    .as_ref()
+                    .map(|d| format!("PAST REVIEW (review by {d})")),
+            );
+        }
+        let line = format!(
+            "  {:<9}  {:<width$}  {}",
+            p.state,
+            p.source,
+            notes.join("; ")
+        );
+        println!("{}", line.trim_end());
+    }
+    match (&status.next_change, &status.next_change_reason) {
+        (Some(t), Some(why)) => println!("Next change: {t} ({why})"),
+        (Some(t), None) => println!("Next change: {t}"),
+        _ => println!("Next change: none scheduled"),
     }
 }
 

@@ -7,5 +7,6 @@ mod output;
 mod publish;
 mod safety;
 mod serve;
+mod status;
 mod support;
 mod theme;

@@ -1,0 +1,106 @@
+//! `placard status`: every page's state at an instant and the next change, on a fixture with a
+//! draft, an embargo, an expiry, an expired page and a page past its review date.
+
+use crate::support::{placard, site, stderr, stdout};
+
+#[test]
+fn status_json_gives_each_state_and_the_next_change() {
+    let site = site("status-schedule");
+    let o = placard(
+        site.path(),
+        &["status", "--json", "--as-of", "2026-03-01T12:00"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["as_of"], "2026-03-01T12:00:00Z");
+    // The expiry on 2 March comes before the embargo lifting on 3 March; the draft's date does
+    // not count.
+    assert_eq!(v["next_change"], "2026-03-02T18:00:00Z");
+    assert_eq!(v["next_change_reason"], "content/expiring.md expires");
+    let states: Vec<(String, String, bool)> = v["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap().to_string(),
+                p["state"].as_str().unwrap().to_string(),
+                p["past_review"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("content/_index.md", "live", false),
+        ("content/draft.md", "draft", false),
+        ("content/embargoed.md", "embargoed", false),
+        ("content/expired.md", "expired", false),
+        ("content/expiring.md", "live", false),
+        ("content/live.md", "live", false),
+        ("content/stale.md", "live", true),
+    ];
+    assert_eq!(
+        states,
+        want.iter()
+            .map(|(s, st, r)| (s.to_string(), st.to_string(), *r))
+            .collect::<Vec<_>>()
+    );
+    let embargoed = &v["pages"][2];
+    // 09:30 in London in March is 09:30 UTC.
+    assert_eq!(embargoed["publish_at"], "2026-03-03T09:30:00Z");
+
+    // After the expiry, the embargo is next; after that, nothing.
+    let o = placard(
+        site.path(),
+        &["status", "--json", "--as-of", "2026-03-02T18:00"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["pages"][4]["state"], "expired");
+    assert_eq!(v["next_change"], "2026-03-03T09:30:00Z");
+    assert_eq!(v["next_change_reason"], "content/embargoed.md goes live");
+    let o = placard(
+        site.path(),
+        &["status", "--json", "--as-of", "2026-07-01T00:00+01:00"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["next_change"], serde_json::Value::Null);
+    assert_eq!(v["pages"][2]["state"], "live");
+    assert_eq!(v["pages"][5]["past_review"], true);
+}
+
+#[test]
+fn status_text_names_dates_and_reviews() {
+    let site = site("status-schedule");
+    let o = placard(site.path(), &["status", "--as-of", "2026-03-01T12:00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  embargoed  content/embargoed.md  live from 2026-03-03T09:30:00Z\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  live       content/stale.md      PAST REVIEW (review by 2026-01-15)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("Next change: 2026-03-02T18:00:00Z (content/expiring.md expires)\n"),
+        "{out}"
+    );
+    // A content error is reported like a build's, with exit 1.
+    std::fs::write(
+        site.path().join("content/broken.md"),
+        "---\ntitle: [\n---\n",
+    )
+    .unwrap();
+    let o = placard(site.path(), &["status"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("content/broken.md:3:1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("fix them to see its schedule"),
+        "{}",
+        stderr(&o)
+    );
+}
