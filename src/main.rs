@@ -258,14 +258,19 @@ fn publish(opts: &placard::publish::PublishOptions, verbose: bool) -> ExitCode {
     use std::sync::Mutex;
     let started = Instant::now();
     // Progress is shown once a publish has taken a second, then at most once a second.
-    let last = Mutex::new(started);
+    let gate = Mutex::new(p::ProgressGate::new(started));
     let show = |event: Progress| {
-        let now = Instant::now();
-        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-        if now.duration_since(started).as_secs() < 1 || now.duration_since(*last).as_secs() < 1 {
+        if let Progress::Note(note) = &event {
+            eprintln!("warning: {note}");
             return;
         }
-        *last = now;
+        if !gate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(Instant::now())
+        {
+            return;
+        }
         match event {
             Progress::Uploaded {
                 files,
@@ -280,14 +285,12 @@ fn publish(opts: &placard::publish::PublishOptions, verbose: bool) -> ExitCode {
             Progress::Deleted { files, of_files } => {
                 eprintln!("  deleted {files} of {of_files} objects")
             }
+            Progress::Note(_) => {}
         }
     };
     match p::publish(opts, &show) {
         Ok(summary) => {
             let plan = &summary.plan;
-            for note in &plan.notes {
-                eprintln!("warning: {note}");
-            }
             if !summary.applied {
                 println!("{}", p::describe_plan(plan));
                 println!("(dry run: nothing was changed)");

@@ -154,7 +154,7 @@ pub struct PublishSummary {
 }
 
 /// Progress of a publish, for the caller to show.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Progress {
     Uploaded {
         files: usize,
@@ -166,9 +166,12 @@ pub enum Progress {
         files: usize,
         of_files: usize,
     },
+    /// A warning about the build (it is out of date, say), as soon as it is known.
+    Note(String),
 }
 
-/// Plans, and unless `dry_run`, applies. `progress` is called after each file.
+/// Plans, and unless `dry_run`, applies. `progress` hears every note at once, and where the
+/// uploads and deletes stand after each file and every 200 ms.
 pub fn publish(
     opts: &PublishOptions,
     progress: &(dyn Fn(Progress) + Sync),
@@ -182,6 +185,10 @@ pub fn publish(
         .unwrap_or_else(|| opts.root.join("public"));
     let manifest = read_build(&out)?;
     let notes = embargo_guard(&manifest, &target, opts.now)?;
+    // Said now, so that they are seen even when the publish fails later.
+    for note in &notes {
+        progress(Progress::Note(note.clone()));
+    }
     let credentials = credentials::find(target.profile.as_deref(), &|k| std::env::var(k).ok())
         .map_err(|m| PublishError::Environment(format!("publish target `{}`: {m}", target.name)))?;
     let store = s3::Store::new(&target, credentials);
@@ -431,11 +438,18 @@ pub fn embargo_guard(
     let mut why = Vec::new();
     if build.drafts {
         why.push("it was built with --drafts, so it holds draft pages".to_string());
-    } else if build.preview && build.as_of.is_none() {
-        why.push(
-            "it was built with --preview, so every page says noindex and robots.txt turns search engines away"
+    } else if build.preview {
+        // A build made --as-of a time then in the future is a preview too, even once that time
+        // has passed: its pages carry the preview banner and noindex.
+        why.push(match build.as_of.as_deref().and_then(parse) {
+            Some(as_of) if as_of > now => String::new(),
+            Some(as_of) => format!(
+                "it is a preview build (made --as-of {as_of}, then in the future), so every page carries a preview banner and says noindex, and robots.txt turns search engines away"
+            ),
+            None => "it was built with --preview, so every page says noindex and robots.txt turns search engines away"
                 .to_string(),
-        );
+        });
+        why.retain(|w| !w.is_empty());
     }
     let unreadable: Vec<&str> = build
         .as_of
@@ -510,7 +524,6 @@ fn make_plan(
     opts: &PublishOptions,
     notes: Vec<String>,
 ) -> Result<PublishPlan, PublishError> {
-    use rayon::prelude::*;
     let remote: HashMap<String, s3::RemoteObject> = store
         .list()
         .map_err(store_error)?
@@ -518,11 +531,46 @@ fn make_plan(
         .filter(|o| !nested.iter().any(|n| o.path.starts_with(n.as_str())))
         .map(|o| (o.path.clone(), o))
         .collect();
-    // An ETag with a `-` is a multipart upload's, not an MD5: ask the object for the MD5
-    // placard stored with it.
-    // The same goes for any object of the same size whose ETag is not the file's MD5: stores
-    // that encrypt with their own keys (SSE-KMS) give ETags that are not MD5s either.
-    let multipart: Vec<&str> = manifest
+    // The MD5 placard stored with each object whose ETag cannot be compared, asked for with
+    // as many requests at a time as uploads use.
+    let ask = needs_stored_md5(manifest, &remote);
+    let stored = Mutex::new(HashMap::with_capacity(ask.len()));
+    in_parallel(target.concurrency, &ask, |p| {
+        let md5 = store.head(p)?.and_then(|h| {
+            h.into_iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(s3::MD5_META))
+                .map(|(_, v)| v.to_ascii_lowercase())
+        });
+        stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(p.to_string(), md5);
+        Ok(())
+    })
+    .map_err(store_error)?;
+    let stored = stored.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (uploads, unchanged, deletes) = compare(manifest, remote, &stored, opts.force);
+    Ok(PublishPlan {
+        target: target.name.clone(),
+        url: target.url(),
+        preview: target.preview,
+        uploads,
+        unchanged,
+        deletes,
+        allowed_deletes: opts.allow_deletes.unwrap_or(target.max_deletes),
+        notes,
+    })
+}
+
+/// The files whose remote ETag is no MD5 to compare with: an ETag with a `-` is a multipart
+/// upload's, and an object of the same size whose ETag differs may be one a store encrypting
+/// with its own keys (SSE-KMS) labelled with something else. For those, the MD5 placard stored
+/// in the object's metadata decides.
+fn needs_stored_md5<'m>(
+    manifest: &'m Manifest,
+    remote: &HashMap<String, s3::RemoteObject>,
+) -> Vec<&'m str> {
+    manifest
         .files
         .iter()
         .filter(|(p, e)| {
@@ -531,19 +579,18 @@ fn make_plan(
                 .is_some_and(|o| o.etag.contains('-') || (o.size == e.size && o.etag != e.md5))
         })
         .map(|(p, _)| p.as_str())
-        .collect();
-    let stored_md5: HashMap<&str, Option<String>> = multipart
-        .par_iter()
-        .map(|p| {
-            let md5 = store.head(p)?.and_then(|h| {
-                h.into_iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(s3::MD5_META))
-                    .map(|(_, v)| v.to_ascii_lowercase())
-            });
-            Ok((*p, md5))
-        })
-        .collect::<Result<_, StoreError>>()
-        .map_err(store_error)?;
+        .collect()
+}
+
+/// The plan's core, pure: each file of the build against the listing (and the stored MD5s of
+/// [`needs_stored_md5`]'s files) → uploads in phase order, the number unchanged, and the
+/// objects not in the build (sorted).
+fn compare(
+    manifest: &Manifest,
+    remote: HashMap<String, s3::RemoteObject>,
+    stored_md5: &HashMap<String, Option<String>>,
+    force: bool,
+) -> (Vec<PlannedUpload>, usize, Vec<String>) {
     let mut uploads = Vec::new();
     let mut unchanged = 0;
     for (path, entry) in &manifest.files {
@@ -552,9 +599,9 @@ fn make_plan(
             Some(o) => {
                 let same = o.size == entry.size
                     && (o.etag == entry.md5
-                        || stored_md5.get(path.as_str()).and_then(Option::as_deref)
+                        || stored_md5.get(path).and_then(Option::as_deref)
                             == Some(entry.md5.as_str()));
-                match (same, opts.force) {
+                match (same, force) {
                     (true, false) => None,
                     (true, true) => Some(Reason::Forced),
                     (false, _) => Some(Reason::Changed),
@@ -577,16 +624,7 @@ fn make_plan(
         .filter(|p| !manifest.files.contains_key(p))
         .collect();
     deletes.sort();
-    Ok(PublishPlan {
-        target: target.name.clone(),
-        url: target.url(),
-        preview: target.preview,
-        uploads,
-        unchanged,
-        deletes,
-        allowed_deletes: opts.allow_deletes.unwrap_or(target.max_deletes),
-        notes,
-    })
+    (uploads, unchanged, deletes)
 }
 
 /// Uploads phase by phase; a phase starts only when the one before finished without error.
@@ -611,44 +649,55 @@ fn upload_all(
         .collect();
     for phase in [Phase::Assets, Phase::Pages, Phase::Listings] {
         let files: Vec<&PlannedUpload> = plan.uploads.iter().filter(|u| u.phase == phase).collect();
-        let result = in_parallel(target.concurrency, &files, |u| {
-            let bytes_read = std::fs::read(out.join(&u.path)).map_err(|e| {
-                StoreError::Refused(format!("cannot read {}: {e}", out.join(&u.path).display()))
-            })?;
-            let md5 = md5_hex(&bytes_read);
-            if manifest.files.get(&u.path).is_none_or(|e| e.md5 != md5) {
-                return Err(StoreError::Refused(format!(
-                    "{} changed while publishing (was `placard build` run meanwhile?); run publish again",
-                    u.path
-                )));
-            }
-            let cache_control =
-                headers::cache_control(target, &u.path, fingerprinted.contains(u.path.as_str()));
-            let redirect = if target.redirects {
-                manifest.build.redirects.get(&u.path).map(String::as_str)
-            } else {
-                None
-            };
-            store.put(&Upload {
-                path: &u.path,
-                bytes: &bytes_read,
-                md5: &md5,
-                content_type: headers::content_type(&u.path),
-                cache_control: &cache_control,
-                redirect,
-            })?;
-            sent.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(u.path.clone());
-            let files = done.fetch_add(1, Ordering::SeqCst) + 1;
-            let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
-            progress(Progress::Uploaded {
-                files,
-                of_files,
-                bytes: sent,
-                of_bytes,
-            });
-            Ok(())
+        let now = || Progress::Uploaded {
+            files: done.load(Ordering::SeqCst),
+            of_files,
+            bytes: bytes.load(Ordering::SeqCst),
+            of_bytes,
+        };
+        let result = with_heartbeat(progress, now, || {
+            in_parallel(target.concurrency, &files, |u| {
+                let bytes_read = std::fs::read(out.join(&u.path)).map_err(|e| {
+                    StoreError::Refused(format!("cannot read {}: {e}", out.join(&u.path).display()))
+                })?;
+                let md5 = md5_hex(&bytes_read);
+                if manifest.files.get(&u.path).is_none_or(|e| e.md5 != md5) {
+                    return Err(StoreError::Refused(format!(
+                        "{} changed while publishing (was `placard build` run meanwhile?); run publish again",
+                        u.path
+                    )));
+                }
+                let cache_control = headers::cache_control(
+                    target,
+                    &u.path,
+                    fingerprinted.contains(u.path.as_str()),
+                );
+                let redirect = if target.redirects {
+                    manifest.build.redirects.get(&u.path).map(String::as_str)
+                } else {
+                    None
+                };
+                store.put(&Upload {
+                    path: &u.path,
+                    bytes: &bytes_read,
+                    md5: &md5,
+                    content_type: headers::content_type(&u.path),
+                    cache_control: &cache_control,
+                    redirect,
+                })?;
+                sent.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(u.path.clone());
+                let files = done.fetch_add(1, Ordering::SeqCst) + 1;
+                let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
+                progress(Progress::Uploaded {
+                    files,
+                    of_files,
+                    bytes: sent,
+                    of_bytes,
+                });
+                Ok(())
+            })
         });
         if let Err(e) = result {
             let done = done.load(Ordering::SeqCst);
@@ -722,6 +771,62 @@ fn deletes_refusal(plan: &PublishPlan, uploaded: usize) -> String {
         if uploaded == 1 { "" } else { "s" }
     ));
     m
+}
+
+/// Runs `work` while telling `progress` where things stand (`now()`) every 200 ms, so a run
+/// stuck on one big or slow file still shows that it is alive.
+fn with_heartbeat<R>(
+    progress: &(dyn Fn(Progress) + Sync),
+    now: impl Fn() -> Progress + Sync,
+    work: impl FnOnce() -> R,
+) -> R {
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                if !finished.load(Ordering::SeqCst) {
+                    progress(now());
+                }
+            }
+        });
+        let r = work();
+        finished.store(true, Ordering::SeqCst);
+        r
+    })
+}
+
+/// When progress is worth showing: not before a run has taken a second (a quick publish stays
+/// quiet), then at most once a second.
+pub struct ProgressGate {
+    started: Instant,
+    last: Option<Instant>,
+}
+
+impl ProgressGate {
+    pub const QUIET_FOR: Duration = Duration::from_secs(1);
+
+    pub fn new(started: Instant) -> Self {
+        ProgressGate {
+            started,
+            last: None,
+        }
+    }
+
+    /// Whether to show a progress line at `now`.
+    pub fn admit(&mut self, now: Instant) -> bool {
+        if now.saturating_duration_since(self.started) < Self::QUIET_FOR {
+            return false;
+        }
+        if self
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) < Self::QUIET_FOR)
+        {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
 }
 
 /// Runs `work` over `items` on up to `workers` threads; stops handing out items after the first
@@ -1026,6 +1131,121 @@ mod tests {
             ..BuildInfo::default()
         });
         assert!(embargo_guard(&past, &live, now).is_ok());
+        // Made --as-of a time then in the future, published once that time has passed: still a
+        // preview build, with its banner and noindex, so still refused.
+        let was_future = manifest(BuildInfo {
+            as_of: Some("2026-05-01T00:00:00Z".into()),
+            preview: true,
+            ..BuildInfo::default()
+        });
+        let e = embargo_guard(&was_future, &live, now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("preview build (made --as-of 2026-05-01"), "{e}");
+        assert!(embargo_guard(&was_future, &preview, now).is_ok());
+    }
+
+    #[test]
+    fn progress_waits_a_second_then_shows_once_a_second() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut gate = ProgressGate::new(t0);
+        let shown: Vec<u64> = [0, 200, 999, 1000, 1100, 1999, 2000, 2500, 3100, 9000]
+            .into_iter()
+            .filter(|&ms| gate.admit(at(ms)))
+            .collect();
+        assert_eq!(shown, [1000, 2000, 3100, 9000]);
+    }
+
+    #[test]
+    fn a_heartbeat_reports_while_one_upload_is_slow() {
+        let beats = Mutex::new(0);
+        let progress = |_: Progress| *beats.lock().unwrap() += 1;
+        let now = || Progress::Deleted {
+            files: 0,
+            of_files: 1,
+        };
+        let r = with_heartbeat(&progress, now, || {
+            std::thread::sleep(Duration::from_millis(700));
+            7
+        });
+        assert_eq!(r, 7);
+        assert!(*beats.lock().unwrap() >= 2);
+    }
+
+    #[test]
+    fn the_plan_compares_etags_and_falls_back_to_the_stored_md5() {
+        use crate::write::FileEntry;
+        let entry = |md5: &str, size: u64| FileEntry {
+            size,
+            md5: md5.into(),
+        };
+        let mut m = Manifest::default();
+        for (path, md5) in [
+            ("css/main.1a2b3c4d.css", "aaaa"),
+            ("index.html", "bbbb"),
+            ("big.pdf", "cccc"),
+            ("kms.html", "dddd"),
+            ("changed.html", "eeee"),
+            ("new.html", "ffff"),
+            ("atom.xml", "9999"),
+        ] {
+            m.files.insert(path.into(), entry(md5, 10));
+        }
+        let object = |path: &str, etag: &str, size: u64| {
+            (
+                path.to_string(),
+                s3::RemoteObject {
+                    path: path.into(),
+                    etag: etag.into(),
+                    size,
+                },
+            )
+        };
+        let remote: HashMap<String, s3::RemoteObject> = [
+            object("css/main.1a2b3c4d.css", "aaaa", 10),
+            object("index.html", "bbbb", 10),
+            // Uploaded in parts: the ETag is no MD5, the stored one matches.
+            object("big.pdf", "0123abcd-3", 10),
+            // Encrypted with the store's keys: same size, another ETag, stored MD5 matches.
+            object("kms.html", "7777", 10),
+            // Same size, other ETag, stored MD5 differs: changed.
+            object("changed.html", "1234", 10),
+            object("atom.xml", "9999", 11),
+            object("gone.html", "5555", 10),
+        ]
+        .into_iter()
+        .collect();
+        let ask = needs_stored_md5(&m, &remote);
+        assert_eq!(ask, ["big.pdf", "changed.html", "kms.html"]);
+        let stored: HashMap<String, Option<String>> = [
+            ("big.pdf".to_string(), Some("cccc".to_string())),
+            ("kms.html".to_string(), Some("dddd".to_string())),
+            ("changed.html".to_string(), Some("0000".to_string())),
+        ]
+        .into_iter()
+        .collect();
+        let (uploads, unchanged, deletes) = compare(&m, remote.clone(), &stored, false);
+        let planned: Vec<(&str, Reason, Phase)> = uploads
+            .iter()
+            .map(|u| (u.path.as_str(), u.reason, u.phase))
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                ("changed.html", Reason::Changed, Phase::Pages),
+                ("new.html", Reason::New, Phase::Pages),
+                ("atom.xml", Reason::Changed, Phase::Listings),
+            ]
+        );
+        assert_eq!(unchanged, 4);
+        assert_eq!(deletes, ["gone.html"]);
+        // --force sends the unchanged ones too, still assets first.
+        let (uploads, unchanged, _) = compare(&m, remote, &stored, true);
+        assert_eq!(unchanged, 0);
+        assert_eq!(uploads[0].path, "big.pdf");
+        assert_eq!(uploads[0].reason, Reason::Forced);
+        assert!(uploads.windows(2).all(|w| w[0].phase <= w[1].phase));
     }
 
     #[test]

@@ -254,8 +254,10 @@ impl Store {
         let key = format!("{}{path}", self.prefix);
         match self.send("DELETE", Some(&key), &[], Vec::new(), &[], path) {
             Ok(_) => Ok(()),
-            // Already gone: the goal is reached.
-            Err(StoreError::Refused(m)) if m.starts_with("404") => Ok(()),
+            // Already gone: the goal is reached (but a missing bucket is a real failure).
+            Err(StoreError::Refused(m)) if m.starts_with("404") && !m.contains("NoSuchBucket") => {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
@@ -279,7 +281,14 @@ impl Store {
                     Verdict::Retry(why) => why,
                     Verdict::Fail(e) => return Err(self.describe(e, what)),
                 },
-                Err(e) => transport_retryable(&e),
+                Err(e) => match transport_retryable(&e) {
+                    Some(why) => why,
+                    None => {
+                        return Err(StoreError::Unavailable(
+                            self.credentials.scrub(&format!("{what}: {e}")),
+                        ));
+                    }
+                },
             };
             failures += 1;
             if failures >= self.retry.attempts {
@@ -507,10 +516,17 @@ fn classify(r: &Reply) -> Verdict {
     }
 }
 
-fn transport_retryable(e: &ureq::Error) -> String {
+/// Why a failed request is worth trying again, or `None` when trying again cannot help (a TLS
+/// or certificate failure, a bad address, a reply too large): those fail at once.
+fn transport_retryable(e: &ureq::Error) -> Option<String> {
     match e {
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        other => other.to_string(),
+        ureq::Error::Timeout(t) => Some(format!("timed out ({t})")),
+        ureq::Error::Io(_)
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::HostNotFound
+        | ureq::Error::Protocol(_)
+        | ureq::Error::BodyStalled => Some(e.to_string()),
+        _ => None,
     }
 }
 
@@ -559,6 +575,11 @@ fn parse_listing(text: &str, prefix: &str) -> Result<(Vec<RemoteObject>, Truncat
         let Some(path) = key.strip_prefix(prefix) else {
             continue;
         };
+        // A folder marker (`images/`, made by some consoles) is no file of a build; it is
+        // neither compared nor deleted.
+        if path.is_empty() || path.ends_with('/') {
+            continue;
+        }
         out.push(RemoteObject {
             path: path.to_string(),
             etag: field(node, "ETag")
@@ -678,6 +699,8 @@ mod tests {
   <NextContinuationToken>tok/en=</NextContinuationToken>
   <Contents><Key>www/index.html</Key><ETag>&quot;ABC&quot;</ETag><Size>12</Size></Contents>
   <Contents><Key>www/a &amp; b.css</Key><ETag>def-2</ETag><Size>3</Size></Contents>
+  <Contents><Key>www/images/</Key><ETag>d41d8cd98f00b204e9800998ecf8427e</ETag><Size>0</Size></Contents>
+  <Contents><Key>www/</Key><ETag>d41d8cd98f00b204e9800998ecf8427e</ETag><Size>0</Size></Contents>
 </ListBucketResult>"#;
         let (objects, next) = parse_listing(xml, "www/").unwrap();
         assert_eq!(next, Truncated::Yes("tok/en=".into()));

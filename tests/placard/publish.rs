@@ -679,6 +679,21 @@ fn the_embargo_guard_keeps_previews_off_live_targets() {
         "{}",
         stderr(&o)
     );
+    // A build made --as-of a moment then in the future is a preview build (banner, noindex),
+    // and stays one once that moment has passed: the live target still refuses it.
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2);
+    build(root, &["--as-of", &soon.to_string()]);
+    while jiff::Timestamp::now() <= soon {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("it is a preview build"),
+        "{}",
+        stderr(&o)
+    );
+    build(root, &["--preview"]);
     ok(&publish(
         root,
         &["--target", "preview", "--allow-deletes", "1"],
