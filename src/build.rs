@@ -95,6 +95,8 @@ struct Prepared {
     schedule: Schedule,
     build: BuildInfo,
     warnings: Vec<Diagnostic>,
+    /// The template files, for `check` (empty otherwise).
+    templates: Vec<load::TemplateFile>,
 }
 
 /// Parsed pages kept between builds by `serve`: a content file whose size and modification time
@@ -141,10 +143,11 @@ fn parse_files(
     theme: &Theme,
     cache: Option<&mut ParseCache>,
     inputs: u64,
+    mode: parse::Mode,
 ) -> Result<(Vec<parse::Page>, Vec<Diagnostic>), BuildError> {
     let env = |e: load::IoFailure| BuildError::Environment(e.0);
     let Some(cache) = cache else {
-        return parse::parse_all(files, load::read_content, config, theme).map_err(env);
+        return parse::parse_all(files, load::read_content, config, theme, mode).map_err(env);
     };
     if cache.inputs != inputs {
         cache.files.clear();
@@ -169,7 +172,7 @@ fn parse_files(
             }
             let bytes = load::read_content(&f).map_err(env)?;
             let key = f.source_path.clone();
-            let (page, diagnostics) = parse::parse_one(bytes, f, config, theme);
+            let (page, diagnostics) = parse::parse_one(bytes, f, config, theme, mode);
             Ok((
                 key,
                 Err(CachedFile {
@@ -201,11 +204,13 @@ fn parse_files(
     Ok((pages, diagnostics))
 }
 
-/// load → parse → assemble.
+/// load → parse → assemble. In [`parse::Mode::Check`] content errors do not stop it: the
+/// pages without errors go on, so that `check` reports everything in one run.
 fn prepare(
     opts: &BuildOptions,
     mut cache: Option<&mut ParseCache>,
     reuse_sources: bool,
+    mode: parse::Mode,
 ) -> Result<Prepared, BuildError> {
     let config_text =
         match load::read_config(&opts.root).map_err(|e| BuildError::Environment(e.0))? {
@@ -277,6 +282,7 @@ fn prepare(
         &theme,
         cache,
         inputs,
+        mode,
     )?;
     diagnostics.append(&mut d);
     let parsed: HashSet<&str> = pages.iter().map(|p| p.content_path.as_str()).collect();
@@ -298,7 +304,7 @@ fn prepare(
         &schedule,
     );
     diagnostics.append(&mut d);
-    if diagnostics.iter().any(Diagnostic::is_error) {
+    if mode == parse::Mode::Build && diagnostics.iter().any(Diagnostic::is_error) {
         return Err(fail(diagnostics));
     }
     let build = BuildInfo {
@@ -317,6 +323,10 @@ fn prepare(
             .collect(),
         fingerprinted: theme_outputs,
     };
+    let templates = match mode {
+        parse::Mode::Check => std::mem::take(&mut sources.templates),
+        parse::Mode::Build => Vec::new(),
+    };
     Ok(Prepared {
         config,
         site,
@@ -324,6 +334,7 @@ fn prepare(
         schedule,
         build,
         warnings: diagnostics,
+        templates,
     })
 }
 
@@ -347,7 +358,8 @@ pub fn render_site_cached(
         schedule,
         build,
         mut warnings,
-    } = prepare(opts, cache, focus.is_some())?;
+        ..
+    } = prepare(opts, cache, focus.is_some(), parse::Mode::Build)?;
     let (outputs, mut d) =
         render::render_to_map_focused(&mut site, &theme, &config, &schedule, focus);
     warnings.append(&mut d);
@@ -361,6 +373,59 @@ pub fn render_site_cached(
         outputs,
         build,
         warnings,
+    })
+}
+
+/// What `check` works on: the site rendered in memory with source marks in its HTML
+/// ([`parse::Mode::Check`]), and every diagnostic of the run, errors included.
+pub struct CheckInput {
+    pub config: SiteConfig,
+    pub site: Site,
+    pub outputs: Outputs,
+    /// For each HTML output made from a template: the source it was made for and the template.
+    pub pages: Vec<render::PageOutput>,
+    pub templates: Vec<load::TemplateFile>,
+    pub schedule: Schedule,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Every stage but `write`, for `check`: pages with errors are left out and the rest go on, so
+/// that one run reports everything. Fails only when nothing can be rendered at all (site.yaml or
+/// the theme are broken) or the disk fails.
+pub fn render_for_check(opts: &BuildOptions) -> Result<CheckInput, BuildError> {
+    let Prepared {
+        config,
+        mut site,
+        theme,
+        schedule,
+        mut warnings,
+        templates,
+        ..
+    } = prepare(opts, None, false, parse::Mode::Check)?;
+    let pages = render::page_outputs(&site);
+    // Rendering moves each page's theme keys into the template values when it is the only
+    // holder of its front matter; check's rules still need them, so it holds them too.
+    let kept: Vec<std::sync::Arc<parse::front_matter::FrontMatter>> = site
+        .pages
+        .iter()
+        .map(|p| p.page.front.clone())
+        .chain(
+            site.sections
+                .iter()
+                .filter_map(|s| Some(s.page.as_ref()?.front.clone())),
+        )
+        .collect();
+    let (outputs, mut d) = render::render_to_map(&mut site, &theme, &config, &schedule);
+    drop(kept);
+    warnings.append(&mut d);
+    Ok(CheckInput {
+        config,
+        site,
+        outputs,
+        pages,
+        templates,
+        schedule,
+        diagnostics: warnings,
     })
 }
 
@@ -389,7 +454,8 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         schedule,
         build,
         mut warnings,
-    } = prepare(opts, None, false)?;
+        ..
+    } = prepare(opts, None, false, parse::Mode::Build)?;
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &str, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
     let mut d = render::render(&mut site, &theme, &config, &schedule, &sink)
@@ -480,6 +546,7 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
         load::read_content,
         &config,
         &theme,
+        parse::Mode::Build,
     )
     .map_err(|e| BuildError::Environment(e.0))?;
     diagnostics.append(&mut d);

@@ -26,6 +26,33 @@ pub struct SiteConfig {
     pub params: serde_json::Value,
     /// Where `placard publish` sends the site.
     pub publish: crate::publish::PublishConfig,
+    /// How `placard check` judges the site.
+    pub check: CheckSettings,
+}
+
+/// `check:` in site.yaml.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckSettings {
+    /// A statistic whose `as_of` is more than this many days old is reported.
+    pub stat_max_age_days: u32,
+    /// `--external`: seconds per request, requests at a time, tries after the first.
+    pub external_timeout: u32,
+    pub external_concurrency: u32,
+    pub external_retries: u32,
+    /// URL prefixes `--external` leaves alone (sites that refuse robots, say).
+    pub external_skip: Vec<String>,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            stat_max_age_days: 730,
+            external_timeout: 10,
+            external_concurrency: 8,
+            external_retries: 2,
+            external_skip: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,9 +90,17 @@ const KEYS: &[&str] = &[
     "outputs",
     "params",
     "publish",
+    "check",
 ];
 const MARKDOWN_KEYS: &[&str] = &["raw_html", "smart_punctuation"];
 const OUTPUT_KEYS: &[&str] = &["feeds", "sitemap", "robots", "feed_limit"];
+const CHECK_KEYS: &[&str] = &[
+    "stat_max_age_days",
+    "external_timeout",
+    "external_concurrency",
+    "external_retries",
+    "external_skip",
+];
 
 /// Parses `site.yaml`. Returns every problem found, not just the first.
 pub fn parse(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
@@ -182,6 +217,7 @@ fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
         }
     };
     let publish = crate::publish::target::parse(&doc, &mut errors);
+    let check = check_settings(&doc, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -197,6 +233,7 @@ fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
         outputs,
         params,
         publish,
+        check,
     })
 }
 
@@ -419,6 +456,75 @@ fn outputs(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> OutputOptions {
         sitemap: sub_bool(doc, &m, "outputs", "sitemap", true, errors),
         robots: sub_bool(doc, &m, "outputs", "robots", true, errors),
         feed_limit,
+    }
+}
+
+fn check_settings(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> CheckSettings {
+    let m = sub_doc(doc, "check", CHECK_KEYS, errors).unwrap_or_default();
+    let defaults = CheckSettings::default();
+    let mut number =
+        |key: &str, default: u32, range: std::ops::RangeInclusive<u32>| match m.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Number(n))
+                if n.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .is_some_and(|n| range.contains(&n)) =>
+            {
+                n.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(default)
+            }
+            Some(v) => {
+                errors.push(
+                    doc.error_at(
+                        &[Step::Key("check"), Step::Key(key)],
+                        format!(
+                            "`check.{key}`: expected a whole number from {} to {}, found {}",
+                            range.start(),
+                            range.end(),
+                            crate::yaml::describe(v)
+                        ),
+                    )
+                    .with_hint(format!("for example `{key}: {default}`")),
+                );
+                default
+            }
+        };
+    let stat_max_age_days = number("stat_max_age_days", defaults.stat_max_age_days, 1..=36_500);
+    let external_timeout = number("external_timeout", defaults.external_timeout, 1..=300);
+    let external_concurrency = number(
+        "external_concurrency",
+        defaults.external_concurrency,
+        1..=64,
+    );
+    let external_retries = number("external_retries", defaults.external_retries, 0..=10);
+    let external_skip = match m.get("external_skip") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(v) => {
+            errors.push(
+                doc.error_at(
+                    &[Step::Key("check"), Step::Key("external_skip")],
+                    format!(
+                        "`check.external_skip`: expected a list of URL prefixes, found {}",
+                        crate::yaml::describe(v)
+                    ),
+                )
+                .with_hint("for example `external_skip: [\"https://www.facebook.com/\"]`"),
+            );
+            Vec::new()
+        }
+    };
+    CheckSettings {
+        stat_max_age_days,
+        external_timeout,
+        external_concurrency,
+        external_retries,
+        external_skip,
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Diagnostic {
     pub source_line: Option<String>,
     /// How to fix it, when there is something useful to say.
     pub hint: Option<String>,
+    /// The `placard check` rule that found it (`img-alt`, `link-broken`…); `None` for what
+    /// every build reports.
+    pub rule: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -51,7 +54,14 @@ impl Diagnostic {
             message: message.into(),
             source_line: None,
             hint: None,
+            rule: None,
         }
+    }
+
+    /// Names the `placard check` rule behind it.
+    pub fn rule(mut self, rule: &'static str) -> Self {
+        self.rule = Some(rule);
+        self
     }
 
     pub fn in_file(mut self, path: impl Into<String>) -> Self {
@@ -111,6 +121,11 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         out.push_str(label);
+        if let Some(rule) = self.rule {
+            out.push('[');
+            out.push_str(rule);
+            out.push(']');
+        }
         out.push_str(": ");
         out.push_str(&self.message);
         out.push('\n');

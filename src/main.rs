@@ -68,6 +68,22 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Everything `build` reports, without writing, plus broken links and anchors,
+    /// accessibility faults, stale or conflicting statistics and pages past review.
+    Check {
+        /// `text` for people, `json` for machines: one object per finding.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also try every link to another site (a few at a time, with a timeout and retries).
+        #[arg(long)]
+        external: bool,
+        /// Check the draft pages too.
+        #[arg(long)]
+        drafts: bool,
+        /// Check the site as it will be at this time (embargoed pages included once live).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
     /// Every page's state (live, draft, embargoed, expired, past review) and the next instant at
     /// which the built site changes, for a scheduler to run `build && publish` then.
     Status {
@@ -100,6 +116,12 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -157,6 +179,61 @@ fn main() -> ExitCode {
             as_of,
             open,
         } => serve(cli.root, port, bind, drafts, as_of, open),
+        Command::Check {
+            format,
+            external,
+            drafts,
+            as_of,
+        } => {
+            let started = Instant::now();
+            let mut build = BuildOptions::new(cli.root);
+            build.drafts = drafts;
+            build.as_of = as_of;
+            let opts = placard::check::CheckOptions { build, external };
+            match placard::check::check(&opts) {
+                Ok(report) => {
+                    if format == Format::Json {
+                        println!("{}", placard::check::to_json(&report.findings));
+                    } else {
+                        print_diagnostics(&report.findings);
+                        let plural = |n: usize, what: &str| {
+                            format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+                        };
+                        println!(
+                            "Checked {} and {}{} in {} ms: {}, {}",
+                            plural(report.pages, "page"),
+                            plural(report.files, "file"),
+                            match report.external_checked {
+                                Some(n) => format!(" ({} to other sites)", plural(n, "link")),
+                                None => String::new(),
+                            },
+                            started.elapsed().as_millis(),
+                            plural(report.errors(), "error"),
+                            plural(report.warnings(), "warning"),
+                        );
+                    }
+                    if report.errors() > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(BuildError::Content(diagnostics)) if format == Format::Json => {
+                    println!("{}", placard::check::to_json(&diagnostics));
+                    ExitCode::from(1)
+                }
+                Err(BuildError::Content(diagnostics)) => {
+                    print_diagnostics(&diagnostics);
+                    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                    eprintln!(
+                        "error: the site cannot be rendered ({errors} error{}); fix these first",
+                        if errors == 1 { "" } else { "s" }
+                    );
+                    ExitCode::from(1)
+                }
+                Err(e) => fail(e),
+            }
+        }
         Command::Status { json, as_of } => {
             let mut opts = BuildOptions::new(cli.root);
             opts.as_of = as_of;

@@ -204,6 +204,24 @@ pub fn parse(
     for key in doc.keys() {
         let (line, _) = doc.locate(&[Step::Key(key)]);
         fm.key_lines.insert(key.to_string(), line);
+        // Lists of records (`stats`) get the line of each item and of each item's fields
+        // (`stats[0]`, `stats[0].as_of`), for `check`'s findings about them.
+        if let Some(serde_yaml::Value::Sequence(items)) = doc.get(key)
+            && items.iter().any(serde_yaml::Value::is_mapping)
+        {
+            for (i, item) in items.iter().enumerate() {
+                let at = [Step::Key(key), Step::Index(i)];
+                fm.key_lines
+                    .insert(format!("{key}[{i}]"), doc.locate(&at).0);
+                if let serde_yaml::Value::Mapping(m) = item {
+                    for field in m.keys().filter_map(serde_yaml::Value::as_str) {
+                        let (line, _) =
+                            doc.locate(&[Step::Key(key), Step::Index(i), Step::Key(field)]);
+                        fm.key_lines.insert(format!("{key}[{i}].{field}"), line);
+                    }
+                }
+            }
+        }
     }
     macro_rules! take {
         ($e:expr) => {

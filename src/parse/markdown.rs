@@ -69,6 +69,8 @@ pub struct Body {
     pub heading_ids: Vec<String>,
     pub links: Vec<InternalLink>,
     pub word_count: usize,
+    /// The shortcode calls, when [`Source::markers`] is set.
+    pub shortcodes: Vec<ShortcodeUse>,
 }
 
 /// Where the body sits, for diagnostics.
@@ -78,6 +80,24 @@ pub struct Source<'a> {
     pub file_text: &'a str,
     /// Byte offset of the body in `file_text`.
     pub body_offset: usize,
+    /// For `placard check`: mark in the HTML where each block, link, image and shortcode came
+    /// from (see [`SOURCE_MARK`]), and record the shortcode calls.
+    pub markers: bool,
+}
+
+/// The comments `placard check` reads to map HTML back to Markdown: `<!--placard:file PATH-->`
+/// opens a page's body (PATH percent-encoded), `<!--placard:LINE:COL-->` says where the next
+/// element came from, `<!--placard:end-->` closes the body. Only made when [`Source::markers`]
+/// is set, never in a build's output.
+pub const SOURCE_MARK: &str = "placard:";
+
+/// A shortcode call as written, recorded for `placard check` (its statistics rules).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShortcodeUse {
+    pub name: String,
+    pub args: serde_json::Map<String, serde_json::Value>,
+    pub line: usize,
+    pub column: usize,
 }
 
 pub fn options(smart_punctuation: bool) -> Options {
@@ -113,8 +133,15 @@ pub fn render(
         diagnostics: Vec::new(),
         word_count: 0,
         depth: 0,
+        uses: Vec::new(),
     };
-    let (html, summary) = state.fragment(body, source.body_offset, true);
+    let (mut html, mut summary) = state.fragment(body, source.body_offset, true);
+    if source.markers {
+        let open = format!("<!--{SOURCE_MARK}file {}-->", encode_mark_path(source.path));
+        let close = format!("<!--{SOURCE_MARK}end-->");
+        html = format!("{open}{html}{close}");
+        summary = summary.map(|s| format!("{open}{s}{close}"));
+    }
     let toc = nest(&state.headings);
     let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
     let out = Body {
@@ -124,6 +151,7 @@ pub fn render(
         heading_ids,
         links: state.links,
         word_count: state.word_count,
+        shortcodes: state.uses,
     };
     (out, state.diagnostics)
 }
@@ -132,6 +160,9 @@ const TOKEN_OPEN: char = '\u{FDD0}';
 const TOKEN_CLOSE: char = '\u{FDD1}';
 /// Marks where `<!-- more -->` was, in the HTML being written.
 const MORE_TOKEN: &str = "\u{FDD2}more\u{FDD2}\n";
+/// Brackets a `LINE:COL` source mark while the HTML is being written (and perhaps sanitised);
+/// each becomes a [`SOURCE_MARK`] comment at the end.
+const MARK: char = '\u{FDD3}';
 /// Shortcodes inside shortcode bodies inside … stop somewhere.
 const MAX_DEPTH: usize = 16;
 
@@ -149,6 +180,7 @@ struct State<'s, 'a> {
     diagnostics: Vec<Diagnostic>,
     word_count: usize,
     depth: usize,
+    uses: Vec<ShortcodeUse>,
 }
 
 /// One replaced span: offsets in the substituted text and in the original.
@@ -180,7 +212,13 @@ impl State<'_, '_> {
         let mut replacements = Vec::with_capacity(calls.len());
         let mut last = 0;
         for (n, call) in calls.iter().enumerate() {
-            rendered.push(self.shortcode(call, text, base));
+            let html = self.shortcode(call, text, base);
+            rendered.push(if self.source.markers {
+                let (line, column) = self.lines.locate(base + call.range.start);
+                format!("<!--{SOURCE_MARK}{line}:{column}-->{html}")
+            } else {
+                html
+            });
             substituted.push_str(&text[last..call.range.start]);
             let token = format!("{TOKEN_OPEN}{n}{TOKEN_CLOSE}");
             replacements.push(Replacement {
@@ -217,6 +255,10 @@ impl State<'_, '_> {
                     self.diagnostics.push(d);
                 }
             }
+        }
+        if self.source.markers {
+            html = marks_to_comments(&html);
+            summary = summary.map(|s| marks_to_comments(&s));
         }
         self.depth -= 1;
         (html, summary)
@@ -299,6 +341,20 @@ impl State<'_, '_> {
                         }
                     }
                     if fits
+                        && a.ty == "date"
+                        && let ArgValue::Str(v) = value
+                        && v.parse::<jiff::civil::Date>().is_err()
+                    {
+                        let d = self
+                            .error_at(
+                                base + offset,
+                                format!("shortcode `{}`: `{name}` is `{v}`, not a date", call.name),
+                            )
+                            .with_hint("write the date as YYYY-MM-DD, for example \"2018-05-31\"");
+                        self.diagnostics.push(d);
+                        ok = false;
+                    }
+                    if fits
                         && let (Some(allowed), ArgValue::Str(v)) = (&a.values, value)
                         && !allowed.contains(v)
                     {
@@ -376,6 +432,15 @@ impl State<'_, '_> {
         if !ok {
             return String::new();
         }
+        if self.source.markers {
+            let (line, column) = self.lines.locate(at);
+            self.uses.push(ShortcodeUse {
+                name: call.name.clone(),
+                args: args.clone(),
+                line,
+                column,
+            });
+        }
         match self.shortcodes.render(&call.name, args, body) {
             Ok(html) => html,
             Err(mut d) => {
@@ -404,12 +469,27 @@ impl State<'_, '_> {
         let mut has_raw_html = false;
         let mut more_seen = false;
         let mut dropped_links: Vec<bool> = Vec::new();
+        let markers = self.source.markers;
+        // The element that follows a source mark.
+        let mut after_mark: Option<Event<'_>> = None;
+        let mut in_image = 0usize;
         // One pass, one HTML writer (footnote numbers and table state span the whole page),
         // nothing buffered but a heading's own events.
         let events = std::iter::from_fn(|| {
+            if let Some(e) = after_mark.take() {
+                return Some(e);
+            }
             loop {
                 let (event, range) = parser.next()?;
+                // Nothing is marked inside an image: its inner events become its alt text.
+                let mark =
+                    (markers && in_image == 0 && is_marked(&event)).then(|| to_file(range.start));
                 match event {
+                    Event::Start(Tag::Image { .. }) => in_image += 1,
+                    Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+                    _ => {}
+                }
+                let out = match event {
                     Event::Start(Tag::Heading { level, id, .. }) => {
                         let mut inner = Vec::new();
                         let mut title = String::new();
@@ -426,29 +506,35 @@ impl State<'_, '_> {
                             }
                         }
                         let heading = self.heading(level, id.map(|s| s.to_string()), inner, &title);
-                        return Some(Event::Html(CowStr::from(heading)));
+                        Some(Event::Html(CowStr::from(heading)))
                     }
                     Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
                         if top && !more_seen {
                             more_seen = true;
-                            return Some(Event::Html(CowStr::Borrowed(MORE_TOKEN)));
+                            Some(Event::Html(CowStr::Borrowed(MORE_TOKEN)))
+                        } else {
+                            None
                         }
                     }
                     Event::Html(_) | Event::InlineHtml(_) => {
                         has_raw_html = true;
-                        return Some(event);
+                        Some(event)
                     }
                     Event::Text(ref t) => {
                         self.word_count += t.split_whitespace().count();
-                        return Some(event);
+                        Some(event)
                     }
-                    other => {
-                        if let Some(e) = self.link_event(other, &range, to_file, &mut dropped_links)
-                        {
-                            return Some(e);
-                        }
+                    other => self.link_event(other, &range, to_file, &mut dropped_links),
+                };
+                let Some(out) = out else { continue };
+                return Some(match mark {
+                    Some(offset) => {
+                        let (line, column) = self.lines.locate(offset);
+                        after_mark = Some(out);
+                        Event::Html(CowStr::from(format!("{MARK}{line}:{column}{MARK}")))
                     }
-                }
+                    None => out,
+                });
             }
         });
         pulldown_cmark::html::push_html(&mut html, events);
@@ -568,6 +654,60 @@ impl State<'_, '_> {
         });
         html
     }
+}
+
+/// The Markdown elements `placard check` wants to trace back to their line.
+fn is_marked(event: &Event<'_>) -> bool {
+    matches!(
+        event,
+        Event::Start(
+            Tag::Paragraph
+                | Tag::Heading { .. }
+                | Tag::BlockQuote(_)
+                | Tag::CodeBlock(_)
+                | Tag::HtmlBlock
+                | Tag::List(_)
+                | Tag::Item
+                | Tag::FootnoteDefinition(_)
+                | Tag::Table(_)
+                | Tag::Link { .. }
+                | Tag::Image { .. }
+        ) | Event::InlineHtml(_)
+    )
+}
+
+/// `\u{FDD3}LINE:COL\u{FDD3}` → `<!--placard:LINE:COL-->`. Anything else between two marks
+/// (they cannot be forged: parsing replaces these characters in the source) is left alone.
+fn marks_to_comments(html: &str) -> String {
+    if !html.contains(MARK) {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut parts = html.split(MARK);
+    out.push_str(parts.next().unwrap_or_default());
+    let mut inside = true;
+    for part in parts {
+        if inside && !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+            out.push_str("<!--");
+            out.push_str(SOURCE_MARK);
+            out.push_str(part);
+            out.push_str("-->");
+        } else {
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
+    out
+}
+
+/// A site path in a source mark: everything but letters, digits and `/._` percent-encoded, so
+/// that no file name can end or confuse the comment.
+pub fn encode_mark_path(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'.')
+        .remove(b'_');
+    percent_encoding::utf8_percent_encode(path, KEEP).to_string()
 }
 
 fn is_more_marker(h: &str) -> bool {
@@ -823,6 +963,7 @@ mod tests {
             path: "content/p.md",
             file_text: text,
             body_offset: 0,
+            markers: false,
         };
         render(text, &src, true, false, &Fake)
     }

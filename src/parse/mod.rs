@@ -37,6 +37,9 @@ pub struct Page {
     /// Shared, so that `serve` keeps parsed pages between rebuilds without copying them.
     pub front: std::sync::Arc<FrontMatter>,
     pub body: Body,
+    /// The whole file (BOM and CRLF gone), kept only when parsed for `placard check`, which
+    /// shows the lines its findings are on.
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 /// Parses every content file in parallel, getting each file's bytes from `read` just before it
@@ -47,13 +50,14 @@ pub fn parse_all<R>(
     read: R,
     config: &SiteConfig,
     theme: &Theme,
+    mode: Mode,
 ) -> Result<(Vec<Page>, Vec<Diagnostic>), IoFailure>
 where
     R: Fn(&ContentFile) -> Result<Vec<u8>, IoFailure> + Sync,
 {
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
         .into_par_iter()
-        .map(|f| Ok(parse_one(read(&f)?, f, config, theme)))
+        .map(|f| Ok(parse_one(read(&f)?, f, config, theme, mode)))
         .collect::<Result<_, IoFailure>>()?;
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Vec::new();
@@ -64,6 +68,17 @@ where
         }
     }
     Ok((pages, diagnostics))
+}
+
+/// What the parsed pages are for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// A build or a preview: just the pages.
+    #[default]
+    Build,
+    /// `placard check`: the HTML also marks where each element came from, and each page keeps
+    /// its text and its shortcode calls.
+    Check,
 }
 
 /// Decodes bytes as UTF-8, dropping a BOM and turning CRLF into LF.
@@ -100,7 +115,9 @@ pub fn parse_one(
     file: ContentFile,
     config: &SiteConfig,
     theme: &Theme,
+    mode: Mode,
 ) -> (Option<Page>, Vec<Diagnostic>) {
+    let for_check = mode == Mode::Check;
     let path = file.source_path.as_str();
     let text = match decode(path, bytes) {
         Ok(t) => t,
@@ -155,6 +172,7 @@ pub fn parse_one(
         path,
         file_text: &text,
         body_offset,
+        markers: for_check,
     };
     let (body, mut d) = markdown::render(
         split.body,
@@ -183,6 +201,7 @@ pub fn parse_one(
             content_type,
             front: std::sync::Arc::new(front),
             body,
+            text: for_check.then(|| text.as_str().into()),
         }),
         _ => None,
     };

@@ -24,9 +24,9 @@ pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;
 type FailureKey = (Option<String>, Option<usize>, Option<usize>, String);
 
 /// One page of output to render through a template.
-struct Job<'a> {
+struct Job {
     output: String,
-    template: &'a str,
+    template: String,
     /// The content file it comes from, for error messages.
     source: String,
     vars: Vec<(&'static str, Value)>,
@@ -100,70 +100,31 @@ pub fn render_focused(
     let feeds = feed_paths(site, config);
     let values = context::build(site, config, schedule, &feeds);
     let site: &Site = site;
-    let mut jobs: Vec<Job<'_>> = Vec::new();
-    for (i, s) in site.sections.iter().enumerate() {
-        let default = if s.dir.is_empty() {
-            "index.html"
-        } else {
-            "section.html"
-        };
-        let template = s
-            .page
-            .as_ref()
-            .and_then(|p| p.front.template.as_deref())
-            .unwrap_or(default);
-        jobs.push(Job {
-            output: crate::slug::output_file(&s.path),
-            template,
-            source: s
-                .page
-                .as_ref()
-                .map_or_else(|| "the home page".into(), |p| p.source_path.clone()),
-            vars: vec![("section", values.sections[i].clone())],
-            path: s.path.clone(),
-        });
-    }
-    for (i, p) in site.pages.iter().enumerate() {
-        jobs.push(Job {
-            output: crate::slug::output_file(&p.path),
-            template: p.page.front.template.as_deref().unwrap_or("page.html"),
-            source: p.page.source_path.clone(),
-            vars: vec![
-                ("page", context::page_with_neighbours(&values, site, i)),
-                ("section", values.sections[p.section].clone()),
-            ],
-            path: p.path.clone(),
-        });
-    }
-    for (t, tax) in site.taxonomies.iter().enumerate() {
-        jobs.push(Job {
-            output: crate::slug::output_file(&tax.path),
-            template: "taxonomy.html",
-            source: format!("the `{}` taxonomy page", tax.name),
-            vars: vec![("taxonomy", values.taxonomies[t].clone())],
-            path: tax.path.clone(),
-        });
-        for (n, term) in tax.terms.iter().enumerate() {
-            jobs.push(Job {
-                output: crate::slug::output_file(&term.path),
-                template: "taxonomy_term.html",
-                source: format!("the `{}` term `{}`", tax.name, term.name),
-                vars: vec![
+    let mut jobs: Vec<Job> = page_outputs(site)
+        .into_iter()
+        .map(|o| {
+            let vars = match o.kind {
+                OutputKind::Section(i) => vec![("section", values.sections[i].clone())],
+                OutputKind::Page(i) => vec![
+                    ("page", context::page_with_neighbours(&values, site, i)),
+                    ("section", values.sections[site.pages[i].section].clone()),
+                ],
+                OutputKind::Taxonomy(t) => vec![("taxonomy", values.taxonomies[t].clone())],
+                OutputKind::Term(t, n) => vec![
                     ("taxonomy", values.taxonomies[t].clone()),
                     ("term", values.terms[t][n].clone()),
                 ],
-                path: term.path.clone(),
-            });
-        }
-    }
-    jobs.push(Job {
-        output: "404.html".into(),
-        template: "404.html",
-        source: "the 404 page".into(),
-        vars: vec![],
-        path: "/404.html".into(),
-    });
-
+                OutputKind::NotFound => vec![],
+            };
+            Job {
+                output: o.output,
+                template: o.template,
+                source: o.source,
+                vars,
+                path: o.path,
+            }
+        })
+        .collect();
     if let Some(focus) = focus {
         jobs.retain(|j| focus.contains(&j.source));
     }
@@ -179,7 +140,7 @@ pub fn render_focused(
         for (k, v) in job.vars {
             ctx.insert_value(k, v);
         }
-        match theme.tera.render(job.template, &ctx) {
+        match theme.tera.render(&job.template, &ctx) {
             Ok(html) => sink(&job.output, html.as_bytes()),
             Err(e) => {
                 let d = theme.error(&e, None);
@@ -256,6 +217,99 @@ pub fn render_focused(
         sink(&asset.output, &asset.bytes)?;
     }
     Ok(diagnostics)
+}
+
+/// One HTML output made through a template.
+#[derive(Clone, Debug)]
+pub struct PageOutput {
+    /// Output path (`initiatives/x/index.html`).
+    pub output: String,
+    /// The template it is rendered with (`page.html`).
+    pub template: String,
+    /// The content file it comes from (`content/initiatives/x.md`), or what it is (`the 404
+    /// page`) when it comes from none.
+    pub source: String,
+    /// Its site path (`/initiatives/x/`).
+    pub path: String,
+    pub kind: OutputKind,
+}
+
+/// What an output shows, by its index in the [`Site`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    Section(usize),
+    Page(usize),
+    Taxonomy(usize),
+    Term(usize, usize),
+    NotFound,
+}
+
+/// Every output rendered through a template: sections, pages, taxonomies, terms and the 404
+/// page, with the template each uses.
+pub fn page_outputs(site: &Site) -> Vec<PageOutput> {
+    let mut out = Vec::new();
+    for (i, s) in site.sections.iter().enumerate() {
+        let default = if s.dir.is_empty() {
+            "index.html"
+        } else {
+            "section.html"
+        };
+        let template = s
+            .page
+            .as_ref()
+            .and_then(|p| p.front.template.clone())
+            .unwrap_or_else(|| default.to_string());
+        out.push(PageOutput {
+            output: crate::slug::output_file(&s.path),
+            template,
+            source: s
+                .page
+                .as_ref()
+                .map_or_else(|| "the home page".into(), |p| p.source_path.clone()),
+            path: s.path.clone(),
+            kind: OutputKind::Section(i),
+        });
+    }
+    for (i, p) in site.pages.iter().enumerate() {
+        out.push(PageOutput {
+            output: crate::slug::output_file(&p.path),
+            template: p
+                .page
+                .front
+                .template
+                .clone()
+                .unwrap_or_else(|| "page.html".to_string()),
+            source: p.page.source_path.clone(),
+            path: p.path.clone(),
+            kind: OutputKind::Page(i),
+        });
+    }
+    for (t, tax) in site.taxonomies.iter().enumerate() {
+        out.push(PageOutput {
+            output: crate::slug::output_file(&tax.path),
+            template: "taxonomy.html".into(),
+            source: format!("the `{}` taxonomy page", tax.name),
+            path: tax.path.clone(),
+            kind: OutputKind::Taxonomy(t),
+        });
+        for (n, term) in tax.terms.iter().enumerate() {
+            out.push(PageOutput {
+                output: crate::slug::output_file(&term.path),
+                template: "taxonomy_term.html".into(),
+                source: format!("the `{}` term `{}`", tax.name, term.name),
+                path: term.path.clone(),
+                kind: OutputKind::Term(t, n),
+            });
+        }
+    }
+    out.push(PageOutput {
+        output: "404.html".into(),
+        template: "404.html".into(),
+        source: "the 404 page".into(),
+        path: "/404.html".into(),
+        kind: OutputKind::NotFound,
+    });
+    out
 }
 
 /// Sections (other than the home page) with dated pages get their own feed.

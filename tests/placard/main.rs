@@ -2,6 +2,7 @@
 //! per area. Every test builds real sites in temp folders with the real `placard` binary.
 
 mod bundled;
+mod check;
 mod errors;
 mod output;
 mod publish;
