@@ -14,6 +14,7 @@ pub mod load;
 pub mod parse;
 pub mod publish;
 pub mod render;
+pub mod scaffold;
 pub mod schedule;
 pub mod schema;
 pub mod serve;

@@ -84,6 +84,23 @@ enum Command {
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
     },
+    /// Make a new site: site.yaml, a home page, an example initiative and the default theme.
+    Init {
+        /// The folder to make it in (new, or empty); default: the --root folder.
+        dir: Option<PathBuf>,
+        /// The site's title.
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+    },
+    /// Make a new draft page from its section's archetype, every field the theme requires in
+    /// place: `placard new initiatives/knife-wands`.
+    New {
+        /// The section and the page's name, e.g. initiatives/knife-wands.
+        path: String,
+        /// The page's title (default: made from its name).
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+    },
     /// Every page's state (live, draft, embargoed, expired, past review) and the next instant at
     /// which the built site changes, for a scheduler to run `build && publish` then.
     Status {
@@ -232,6 +249,42 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
                 Err(e) => fail(e),
+            }
+        }
+        Command::Init { dir, title } => {
+            let dir = dir.unwrap_or_else(|| cli.root.clone());
+            match placard::scaffold::init(&dir, title.as_deref()) {
+                Ok(files) => {
+                    println!(
+                        "Made a new site in {} ({} files, the {} theme among them).",
+                        dir.display(),
+                        files.len(),
+                        placard::scaffold::THEME
+                    );
+                    println!(
+                        "Next: edit site.yaml and content/, preview with `placard --root {} serve`, and add pages with `placard new initiatives/<name>`.",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => scaffold_failed(e),
+            }
+        }
+        Command::New { path, title } => {
+            let opts = placard::scaffold::NewPage {
+                root: &cli.root,
+                spec: &path,
+                title: title.as_deref(),
+                now: jiff::Timestamp::now(),
+            };
+            match placard::scaffold::new_page(&opts) {
+                Ok(rel) => {
+                    println!(
+                        "Made {rel} (a draft: set `draft: false` when it is ready to go live)."
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => scaffold_failed(e),
             }
         }
         Command::Status { json, as_of } => {
@@ -502,6 +555,25 @@ fn open_browser(url: &str) {
         .spawn()
     {
         eprintln!("warning: could not open a browser ({program}: {e}); open {url} yourself");
+    }
+}
+
+fn scaffold_failed(e: placard::scaffold::ScaffoldError) -> ExitCode {
+    use placard::scaffold::ScaffoldError;
+    match e {
+        ScaffoldError::Content(diagnostics, why) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("error: {why}");
+            ExitCode::from(1)
+        }
+        ScaffoldError::Usage(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        ScaffoldError::Environment(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(3)
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod errors;
 mod output;
 mod publish;
 mod safety;
+mod scaffold;
 mod serve;
 mod status;
 mod support;

@@ -1,0 +1,173 @@
+//! `placard init` and `placard new`: a new site that builds and checks clean with the theme
+//! this repository holds; pages from archetypes with every required field, always drafts,
+//! never overwriting anything.
+
+use crate::support::{bundled_site, placard, read, repo, stderr, stdout, tree, write};
+
+#[test]
+fn init_makes_a_site_that_builds_and_checks_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("campaign");
+    let o = placard(
+        tmp.path(),
+        &[
+            "init",
+            dir.to_str().unwrap(),
+            "--title",
+            "Safer streets: \"now\"",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Made a new site in"), "{}", stdout(&o));
+    // The theme is the repository's, byte for byte.
+    assert_eq!(
+        tree(&dir.join("themes/campaign")),
+        tree(&repo().join("themes/campaign"))
+    );
+    assert!(read(&dir.join("site.yaml")).contains("title: \"Safer streets: \\\"now\\\"\""));
+    let o = placard(&dir, &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let home = read(&dir.join("public/index.html"));
+    assert!(home.contains("Safer streets: &quot;now&quot;"), "{home}");
+    assert!(
+        dir.join("public/initiatives/example-initiative/index.html")
+            .exists()
+    );
+    let o = placard(&dir, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 errors, 0 warnings"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn init_refuses_a_folder_that_is_not_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("notes.txt"), "mine");
+    let o = placard(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not empty (it holds notes.txt)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(tree(tmp.path()).len(), 1);
+    // A fresh `git init` is fine.
+    let fresh = tempfile::tempdir().unwrap();
+    write(&fresh.path().join(".git/HEAD"), "ref: refs/heads/main\n");
+    let o = placard(fresh.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fresh.path().join("site.yaml").exists());
+}
+
+#[test]
+fn new_makes_a_draft_from_the_archetype_that_builds() {
+    let site = bundled_site();
+    let root = site.path();
+    let o = placard(
+        root,
+        &[
+            "new",
+            "initiatives/knife-amnesty-bins",
+            "--title",
+            "Knife amnesty bins",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Made content/initiatives/knife-amnesty-bins.md"),
+        "{}",
+        stdout(&o)
+    );
+    let page = read(&root.join("content/initiatives/knife-amnesty-bins.md"));
+    assert!(
+        page.starts_with("---\ntitle: \"Knife amnesty bins\"\n"),
+        "{page}"
+    );
+    assert!(page.contains("\ndraft: true\n"), "{page}");
+    assert!(page.contains("\nsummary: "), "{page}");
+    // A draft stays out of the build; with --drafts it is there, and clean.
+    let o = placard(root, &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!root.join("public/initiatives/knife-amnesty-bins").exists());
+    let o = placard(root, &["build", "--drafts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    assert!(
+        root.join("public/initiatives/knife-amnesty-bins/index.html")
+            .exists()
+    );
+
+    // Never over an existing page, nor beside a bundle of the same name.
+    let o = placard(root, &["new", "initiatives/knife-amnesty-bins"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert_eq!(
+        read(&root.join("content/initiatives/knife-amnesty-bins.md")),
+        page
+    );
+    // Names are checked, and a misspelt section is not made.
+    let o = placard(root, &["new", "initiatives/Knife Bins"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `initiatives/knife-bins`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = placard(root, &["new", "initiatves/knife-bins"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `initiatives/knife-bins`?"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!root.join("content/initiatves").exists());
+    let o = placard(root, &["new", "../outside"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn new_fills_in_what_the_archetype_lacks_and_refuses_a_broken_one() {
+    let site = bundled_site();
+    let root = site.path();
+    // A site archetype without the summary and stats the theme requires of initiatives.
+    write(
+        &root.join("archetypes/initiatives.md"),
+        "---\ntitle: \"{{ title }}\"\n---\n\nWrite here.\n",
+    );
+    let o = placard(root, &["new", "initiatives/bare"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = read(&root.join("content/initiatives/bare.md"));
+    assert_eq!(
+        page,
+        "---\ntitle: \"Bare\"\ndraft: true\nsummary: \"TODO: one or two plain sentences shown in lists and search results\"\n---\n\nWrite here.\n"
+    );
+    let o = placard(
+        root,
+        &[
+            "build",
+            "--drafts",
+            "-o",
+            root.join("out").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // An archetype that makes a broken page is refused, and nothing is written.
+    write(
+        &root.join("archetypes/default.md"),
+        "---\ntitel: \"{{ title }}\"\n---\n",
+    );
+    let o = placard(root, &["new", "about-us"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("unknown key `titel`"), "{err}");
+    assert!(
+        err.contains("the page made from archetypes/default.md has errors"),
+        "{err}"
+    );
+    assert!(!root.join("content/about-us.md").exists());
+}
