@@ -498,6 +498,10 @@ pub struct PageStatus {
     pub review_by: Option<String>,
     /// `review_by` is before the status's instant.
     pub past_review: bool,
+    /// The section (`content/news/_index.md`) whose own state this page shares: a draft,
+    /// embargoed or expired section takes everything under it along.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
 }
 
 /// What is live when, for `placard status`.
@@ -554,25 +558,50 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
         return Err(fail(diagnostics));
     }
     let today = config.tz.to_datetime(as_of).date();
+    // A draft is a draft whatever its dates say: it waits for a person.
+    let own_state = |f: &parse::front_matter::FrontMatter| match crate::schedule::state(f, as_of) {
+        _ if f.draft => "draft",
+        crate::schedule::State::Live => "live",
+        crate::schedule::State::Draft => "draft",
+        crate::schedule::State::Embargoed { .. } => "embargoed",
+        crate::schedule::State::Expired { .. } => "expired",
+    };
+    // Sections that are not live, by folder (the home page's `_index.md` hides nothing).
+    let held: Vec<(&str, &str, &str)> = pages
+        .iter()
+        .filter(|p| p.is_section && !p.dir.is_empty())
+        .map(|p| (p.dir.as_str(), p.source_path.as_str(), own_state(&p.front)))
+        .filter(|(_, _, state)| *state != "live")
+        .collect();
     let mut out: Vec<PageStatus> = pages
         .iter()
         .map(|p| {
             let f = &p.front;
+            let mut state = own_state(f);
+            let mut held_by = None;
+            // The outermost section that is not live decides, as it does for a build.
+            if let Some((_, source, section_state)) = held
+                .iter()
+                .filter(|(dir, source, _)| {
+                    *source != p.source_path
+                        && (p.dir == *dir
+                            || p.dir.strip_prefix(dir).is_some_and(|r| r.starts_with('/')))
+                })
+                .min_by_key(|(dir, _, _)| dir.len())
+                && state == "live"
+            {
+                state = section_state;
+                held_by = Some(source.to_string());
+            }
             PageStatus {
                 source: p.source_path.clone(),
                 title: f.title.clone(),
-                // A draft is a draft whatever its dates say: it waits for a person.
-                state: match crate::schedule::state(f, as_of) {
-                    _ if f.draft => "draft",
-                    crate::schedule::State::Live => "live",
-                    crate::schedule::State::Draft => "draft",
-                    crate::schedule::State::Embargoed { .. } => "embargoed",
-                    crate::schedule::State::Expired { .. } => "expired",
-                },
+                state,
                 publish_at: f.publish_at.as_ref().map(|w| w.at.to_string()),
                 expire_at: f.expire_at.as_ref().map(|w| w.at.to_string()),
                 review_by: f.review_by.map(|d| d.to_string()),
                 past_review: f.review_by.is_some_and(|d| d < today),
+                held_by,
             }
         })
         .collect();

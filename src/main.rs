@@ -253,7 +253,10 @@ fn main() -> ExitCode {
         }
         Command::Init { dir, title } => {
             let dir = dir.unwrap_or_else(|| cli.root.clone());
-            match placard::scaffold::init(&dir, title.as_deref()) {
+            // The new site's time zone (its site.yaml says Europe/London).
+            let tz = jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC);
+            let today = tz.to_datetime(jiff::Timestamp::now()).date();
+            match placard::scaffold::init(&dir, title.as_deref(), today) {
                 Ok(files) => {
                     println!(
                         "Made a new site in {} ({} files, the {} theme among them).",
@@ -347,7 +350,21 @@ fn print_status(status: &placard::build::Status) {
     println!("As of {}:", status.as_of);
     for p in &status.pages {
         let mut notes = Vec::new();
+        if let Some(section) = &p.held_by {
+            let when = status
+                .pages
+                .iter()
+                .find(|s| &s.source == section)
+                .and_then(|s| match s.state {
+                    "embargoed" => s.publish_at.as_ref().map(|t| format!(", live from {t}")),
+                    "expired" => s.expire_at.as_ref().map(|t| format!(", expired at {t}")),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            notes.push(format!("with its section {section}{when}"));
+        }
         match p.state {
+            _ if p.held_by.is_some() => {}
             "embargoed" => notes.extend(p.publish_at.as_ref().map(|t| format!("live from {t}"))),
             "draft" => notes.extend(
                 p.publish_at

@@ -37,7 +37,16 @@ fn io(what: &Path, e: std::io::Error) -> ScaffoldError {
 
 /// Makes a new site in `dir` (created if missing; otherwise it must be empty but for `.git`).
 /// Returns the site-relative paths written, in order.
-pub fn init(dir: &Path, title: Option<&str>) -> Result<Vec<String>, ScaffoldError> {
+pub fn init(
+    dir: &Path,
+    title: Option<&str>,
+    today: jiff::civil::Date,
+) -> Result<Vec<String>, ScaffoldError> {
+    if title.is_some_and(|t| t.trim().is_empty()) {
+        return Err(ScaffoldError::Usage(
+            "--title is empty; give the site a title, or leave --title out".into(),
+        ));
+    }
     match std::fs::read_dir(dir) {
         Ok(entries) => {
             let mut found: Vec<String> = entries
@@ -65,7 +74,7 @@ pub fn init(dir: &Path, title: Option<&str>) -> Result<Vec<String>, ScaffoldErro
         Err(e) => return Err(io(dir, e)),
     }
     let title = title.unwrap_or("Our campaign");
-    let files = site_files(title);
+    let files = site_files(title, today);
     let mut written = Vec::new();
     let result = (|| {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
@@ -90,7 +99,7 @@ pub fn init(dir: &Path, title: Option<&str>) -> Result<Vec<String>, ScaffoldErro
 }
 
 /// Every file of a new site: path → bytes.
-pub fn site_files(title: &str) -> Vec<(String, Vec<u8>)> {
+pub fn site_files(title: &str, today: jiff::civil::Date) -> Vec<(String, Vec<u8>)> {
     let quoted = yaml_quote(title);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
@@ -127,7 +136,9 @@ pub fn site_files(title: &str) -> Vec<(String, Vec<u8>)> {
         ),
         (
             "content/initiatives/example-initiative.md".into(),
-            EXAMPLE_PAGE.as_bytes().to_vec(),
+            EXAMPLE_PAGE
+                .replace("{{ date }}", &today.to_string())
+                .into_bytes(),
         ),
         (
             "content/accessibility.md".into(),
@@ -156,14 +167,14 @@ If you are in danger, call **999**.\n".to_vec(),
 const EXAMPLE_PAGE: &str = r#"---
 title: "An example initiative"
 summary: "One or two plain sentences: what this initiative does and for whom."
-date: 2026-01-01
+date: {{ date }}
 weight: 10
 priorities: ["Preventing future violence"]
 stats:
   - value: "£1m"
     label: "for youth projects"
     source: "City Hall"
-    as_of: 2026-01-01
+    as_of: {{ date }}
 cta:
   label: "Get in touch"
   url: "@/contact.md"
@@ -178,7 +189,7 @@ has achieved so far.
 
 Headings like this one appear in the page's table of contents.
 
-{{ stat(value="£1m", label="for youth projects", source="City Hall", as_of="2026-01-01") }}
+{{ stat(value="£1m", label="for youth projects", source="City Hall", as_of="{{ date }}") }}
 "#;
 
 // ---------------------------------------------------------------------------------------------
@@ -378,25 +389,26 @@ pub fn page_from_archetype(
     today: jiff::civil::Date,
     schema: &std::collections::BTreeMap<String, Field>,
 ) -> String {
-    let text = archetype.unwrap_or(BUILT_IN).replace("\r\n", "\n");
-    let escaped = yaml_quote(title);
+    let text = archetype.unwrap_or(BUILT_IN);
     let text = text
-        .replace("\"{{ title }}\"", &escaped)
-        .replace("{{ title }}", &escaped)
-        .replace("\"{{ date }}\"", &today.to_string())
-        .replace("{{ date }}", &today.to_string())
-        .replace("{{ slug }}", slug);
+        .strip_prefix('\u{FEFF}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
+    let escaped = yaml_quote(title);
+    let date = today.to_string();
+    let vars = [("title", title), ("date", date.as_str()), ("slug", slug)];
     // Split off the front matter (an archetype without one gets one).
-    let (mut front, body) = match text.strip_prefix("---\n").and_then(|rest| {
+    let (front, body) = match text.strip_prefix("---\n").and_then(|rest| {
         let end = rest
             .find("\n---\n")
             .map(|i| (i, i + 5))
             .or_else(|| rest.strip_suffix("\n---").map(|r| (r.len(), rest.len())))?;
         Some((rest[..end.0].to_string(), rest[end.1..].to_string()))
     }) {
-        Some((f, b)) => (f, b),
-        None => (format!("title: {escaped}"), text.clone()),
+        Some((f, b)) => (fill(&f, &vars, true), fill(&b, &vars, false)),
+        None => (format!("title: {escaped}"), fill(&text, &vars, false)),
     };
+    let mut front = front;
     let top_level = |front: &str, key: &str| {
         front
             .lines()
@@ -424,6 +436,49 @@ pub fn page_from_archetype(
         }
     }
     format!("---\n{front}\n---\n{body}")
+}
+
+/// Fills in `{{ name }}` for each of `vars`, in one pass (a title holding `{{ date }}` stays
+/// as written) and leaving any other `{{ … }}` (shortcodes) alone. In front matter a value
+/// becomes a YAML string, replacing the quotes around the placeholder if there are any; in the
+/// body it is the plain text.
+fn fill(text: &str, vars: &[(&str, &str)], yaml: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let Some(close) = rest[open..].find("}}").map(|c| open + c) else {
+            break;
+        };
+        let name = rest[open + 2..close].trim();
+        let Some((_, value)) = vars.iter().find(|(n, _)| *n == name) else {
+            out.push_str(&rest[..close + 2]);
+            rest = &rest[close + 2..];
+            continue;
+        };
+        let (mut before, mut after) = (&rest[..open], &rest[close + 2..]);
+        let replacement = if yaml {
+            for q in ['"', '\''] {
+                if before.ends_with(q) && after.starts_with(q) {
+                    before = &before[..before.len() - 1];
+                    after = &after[1..];
+                    break;
+                }
+            }
+            // Dates and slugs are plain YAML scalars; text is quoted.
+            if name == "title" {
+                yaml_quote(value)
+            } else {
+                value.to_string()
+            }
+        } else {
+            value.to_string()
+        };
+        out.push_str(before);
+        out.push_str(&replacement);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// YAML lines giving `key` a value that satisfies `field`.
@@ -614,6 +669,16 @@ mod tests {
             page.starts_with(
                 "---\ntitle: \"Plain: a title\"\ndate: 2026-12-01\ndraft: true\n---\n"
             )
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_in_context() {
+        let a = "\u{FEFF}---\r\ntitle: '{{ title }}'\r\nslug: {{ slug }}\r\n---\r\n\r\nAbout {{ title }}, {{ date }}. {{ stat(value=\"1\") }}\r\n";
+        let page = page_from_archetype(Some(a), "It's {{ date }}", "its", day(), &BTreeMap::new());
+        assert_eq!(
+            page,
+            "---\ntitle: \"It's {{ date }}\"\nslug: its\ndraft: true\n---\n\nAbout It's {{ date }}, 2026-12-01. {{ stat(value=\"1\") }}\n"
         );
     }
 

@@ -56,13 +56,16 @@ pub fn candidate(url: &str, config: &SiteConfig) -> Option<String> {
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let base_host = config
-        .base_url
-        .to_ascii_lowercase()
-        .split_once("://")
-        .map(|(_, r)| r.split('/').next().unwrap_or_default().to_string())
-        .unwrap_or_default();
-    if host.is_empty() || host == base_host {
+    if host.is_empty() {
+        return None;
+    }
+    // This site's own pages (under its base URL, in either scheme) are checked as files; the
+    // rest of its host is another site.
+    let base = config.base_url.to_ascii_lowercase();
+    let base_rest = base.split_once("://").map_or(base.as_str(), |(_, r)| r);
+    let path_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let with_slash = format!("{}/", rest[..path_end].trim_end_matches('/'));
+    if with_slash.starts_with(base_rest) {
         return None;
     }
     let without_fragment = absolute.split('#').next().unwrap_or_default().to_string();
@@ -222,6 +225,14 @@ mod tests {
             candidate("//cdn.example/x.js", &c).as_deref(),
             Some("https://cdn.example/x.js")
         );
+        let mut c2 = config();
+        c2.base_url = "https://example.org/campaign/".into();
+        assert_eq!(
+            candidate("https://example.org/other/", &c2).as_deref(),
+            Some("https://example.org/other/")
+        );
+        assert_eq!(candidate("http://example.org/campaign", &c2), None);
+        assert_eq!(candidate("https://example.org/campaign/x/?q#f", &c2), None);
         for not in [
             "https://example.org/x/",
             "/x/",

@@ -137,6 +137,39 @@ const VOID: &[&str] = &[
     "wbr",
 ];
 
+/// What names a link besides its text.
+enum Label {
+    /// `aria-label`: the name, whatever the text says.
+    Replaces(String),
+    /// `title`: the name only when there is no text.
+    Fallback(String),
+}
+
+/// The URLs of a `srcset`: each candidate is a URL (which may hold commas) then, after
+/// whitespace, its descriptors up to a comma.
+fn srcset_urls(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let url = &rest[..end];
+        rest = &rest[end..];
+        // A URL directly followed by a comma has no descriptors.
+        let trimmed = url.trim_end_matches(',');
+        if trimmed.len() == url.len() {
+            rest = rest.find(',').map_or("", |c| &rest[c + 1..]);
+        }
+        if !trimmed.is_empty() {
+            out.push(trimmed);
+        }
+    }
+    out
+}
+
 struct Sink {
     state: RefCell<State>,
 }
@@ -149,8 +182,11 @@ struct State {
     bodies: Vec<(Arc<str>, usize, usize)>,
     /// Names of the open elements.
     open: Vec<String>,
-    /// Links being read: the link, and the depth of the open-element stack it was opened at.
-    links: Vec<(Found<Link>, usize, Option<String>)>,
+    /// Links being read: the link, the depth of the open-element stack it was opened at, and
+    /// its `aria-label` or `title`.
+    links: Vec<(Found<Link>, usize, Option<Label>)>,
+    /// The depth at which an `aria-hidden` subtree began: its text names nothing.
+    hidden_from: Option<usize>,
     heading: Option<(Found<Heading>, usize)>,
     tables: Vec<(Found<bool>, usize)>,
     /// Videos being read, and the depth at which each one's region ends.
@@ -228,11 +264,13 @@ impl State {
     }
 
     fn text(&mut self, text: &str) {
-        for (link, _, _) in &mut self.links {
-            link.item.name.push_str(text);
-        }
-        if let Some((h, _)) = &mut self.heading {
-            h.item.text.push_str(text);
+        if self.hidden_from.is_none() {
+            for (link, _, _) in &mut self.links {
+                link.item.name.push_str(text);
+            }
+            if let Some((h, _)) = &mut self.heading {
+                h.item.text.push_str(text);
+            }
         }
         if text.to_ascii_lowercase().contains("transcript") {
             for (v, _) in &mut self.videos {
@@ -279,10 +317,7 @@ impl State {
                 continue;
             }
             let urls: Vec<&str> = if key == "srcset" {
-                value
-                    .split(',')
-                    .filter_map(|c| c.split_whitespace().next())
-                    .collect()
+                srcset_urls(value)
             } else {
                 vec![value.trim()]
             };
@@ -301,11 +336,28 @@ impl State {
                 }));
             }
         }
+        // The picture a link preview shows is a reference too.
+        if name == "meta"
+            && matches!(
+                attr("property").or(attr("name")),
+                Some("og:image" | "twitter:image")
+            )
+            && let Some(url) = attr("content")
+        {
+            self.scan.references.push(found!(Reference {
+                attribute: "content",
+                url: url.trim().to_string(),
+            }));
+        }
         let hidden = attr("aria-hidden") == Some("true");
+        if hidden && self.hidden_from.is_none() && !VOID.contains(&name) && !self_closing {
+            self.hidden_from = Some(self.open.len());
+        }
+        let counted = !hidden && self.hidden_from.is_none();
         match name {
             "img" => {
                 let alt = attr("alt").map(str::to_string);
-                if let Some(alt) = &alt {
+                if let Some(alt) = alt.as_ref().filter(|_| counted) {
                     for (link, _, _) in &mut self.links {
                         link.item.name.push(' ');
                         link.item.name.push_str(alt);
@@ -321,10 +373,15 @@ impl State {
                 }));
             }
             "a" if attr("href").is_some() => {
+                // A screen reader says the label, else the text, else the title.
                 let label = attr("aria-label")
-                    .or(attr("title"))
                     .filter(|l| !l.trim().is_empty())
-                    .map(str::to_string);
+                    .map(|l| Label::Replaces(l.to_string()))
+                    .or_else(|| {
+                        attr("title")
+                            .filter(|l| !l.trim().is_empty())
+                            .map(|l| Label::Fallback(l.to_string()))
+                    });
                 let link = found!(Link {
                     href: attr("href").unwrap_or_default().to_string(),
                     name: String::new(),
@@ -399,19 +456,24 @@ impl State {
 
     /// Finishes whatever was opened at depth `depth` or deeper.
     fn close_to(&mut self, depth: usize) {
+        if self.hidden_from.is_some_and(|h| h >= depth) {
+            self.hidden_from = None;
+        }
         while let Some((_, d, _)) = self.links.last()
             && *d >= depth
         {
             if let Some((mut link, _, label)) = self.links.pop() {
-                if let Some(label) = label {
-                    link.item.name = label;
-                }
                 link.item.name = link
                     .item
                     .name
                     .split_whitespace()
                     .collect::<Vec<_>>()
                     .join(" ");
+                match label {
+                    Some(Label::Replaces(l)) => link.item.name = l,
+                    Some(Label::Fallback(l)) if link.item.name.is_empty() => link.item.name = l,
+                    _ => {}
+                }
                 self.scan.links.push(link);
             }
         }
@@ -462,10 +524,13 @@ mod tests {
     #[test]
     fn marks_locate_content_and_the_rest_is_template() {
         let html = r#"<html><body><h1 id="t">Title</h1><main id="main">
-<!--placard:file content/p.md--><!--placard:3:1--><p>See <!--placard:3:5--><a href="/x/">the <em>fund</em></a>.</p>
-<!--placard:5:1--><img src="a.png"><!--placard:end-->
+<!--MARKfile content/p.md--><!--MARK3:1--><p>See <!--MARK3:5--><a href="/x/">the <em>fund</em></a>.</p>
+<!--MARK5:1--><img src="a.png"><!--placard:end--><!--MARKend-->
 <a href="/y/"><img src="i.svg" alt="Home"></a></main></body></html>"#;
-        let s = scan(html, false);
+        // A mark without its noncharacter (`<!--placard:end-->`, as a page could write) is
+        // not one.
+        let html = html.replace("MARK", SOURCE_MARK);
+        let s = scan(&html, false);
         assert_eq!(
             s.ids.iter().map(|i| i.item.as_str()).collect::<Vec<_>>(),
             ["t", "main"]
@@ -510,6 +575,26 @@ mod tests {
         let s = scan(html, false);
         let names: Vec<&str> = s.links.iter().map(|l| l.item.name.as_str()).collect();
         assert_eq!(names, ["Close the menu", "Read more", "", ""]);
+    }
+
+    #[test]
+    fn titles_are_names_only_without_text_and_hidden_text_names_nothing() {
+        let html = r#"<a href="/a/" title="Contact the team">click here</a><a href="/b/" title="Contact the team"></a><a href="/c/"><span aria-hidden="true">→</span></a><a href="/d/"><img src="i.svg" alt="Home" aria-hidden="true"> Back</a>"#;
+        let s = scan(html, false);
+        let names: Vec<&str> = s.links.iter().map(|l| l.item.name.as_str()).collect();
+        assert_eq!(names, ["click here", "Contact the team", "", "Back"]);
+    }
+
+    #[test]
+    fn srcset_urls_may_hold_commas() {
+        assert_eq!(
+            srcset_urls("https://r.example/w_200,h_200/a.jpg 2x, /b.jpg 480w,/c.jpg"),
+            ["https://r.example/w_200,h_200/a.jpg", "/b.jpg", "/c.jpg"]
+        );
+        assert_eq!(srcset_urls("/a.jpg, /b.jpg 2x"), ["/a.jpg", "/b.jpg"]);
+        // Without whitespace a comma belongs to the URL, as browsers read it.
+        assert_eq!(srcset_urls("/a.jpg,/b.jpg 2x"), ["/a.jpg,/b.jpg"]);
+        assert!(srcset_urls(" , ").is_empty());
     }
 
     #[test]

@@ -99,29 +99,28 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
         .iter()
         .map(|p| (p.output.as_str(), p.template.as_str()))
         .collect();
-    fn where_of<'a>(
-        output: &'a str,
-        templates: &HashMap<&'a str, &'a str>,
-        assets: &HashMap<&'a str, &'a str>,
-    ) -> Where<'a> {
-        Where {
-            output,
-            template: templates.get(output).copied(),
-            asset: assets.get(output).copied(),
-        }
-    }
+    let sources: HashMap<&str, &str> = input
+        .pages
+        .iter()
+        .map(|p| (p.output.as_str(), p.source.as_str()))
+        .collect();
+    let known = Known {
+        templates,
+        assets: asset_html,
+        sources,
+    };
     let mut findings = Findings::default();
     let links = Links::new(&input, &scans);
     // Links to other sites: URL (without its fragment) → where each is written.
     let mut elsewhere: BTreeMap<String, Vec<(&str, Found<()>)>> = BTreeMap::new();
     for (output, scan) in &scans {
-        let page = where_of(output, &templates, &asset_html);
+        let page = known.at(output);
         for (found, d) in links.check_page(output, scan) {
             findings.add(&locator, &page, found, d);
         }
         // Template pages and HTML files of the site's own; alias pages are placard's.
         if page.template.is_some() || page.asset.is_some() {
-            for (found, d) in accessibility(scan) {
+            for (found, d) in accessibility(scan, &|href| links.target_key(output, href)) {
                 findings.add(&locator, &page, found, d);
             }
         }
@@ -145,12 +144,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
                 continue;
             };
             for (output, found) in places {
-                findings.add(
-                    &locator,
-                    &where_of(output, &templates, &asset_html),
-                    found,
-                    d.clone(),
-                );
+                findings.add(&locator, &known.at(output), found, d.clone());
             }
         }
         external_checked = Some(urls.len());
@@ -173,6 +167,24 @@ fn is_html(path: &str) -> bool {
     lower.ends_with(".html") || lower.ends_with(".htm")
 }
 
+/// What is known of each output page.
+struct Known<'a> {
+    templates: HashMap<&'a str, &'a str>,
+    assets: HashMap<&'a str, &'a str>,
+    sources: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Known<'a> {
+    fn at(&self, output: &'a str) -> Where<'a> {
+        Where {
+            output,
+            template: self.templates.get(output).copied(),
+            asset: self.assets.get(output).copied(),
+            source: self.sources.get(output).copied(),
+        }
+    }
+}
+
 /// The page a finding was made on.
 pub struct Where<'a> {
     /// Output path (`initiatives/x/index.html`).
@@ -181,13 +193,16 @@ pub struct Where<'a> {
     pub template: Option<&'a str>,
     /// The content file it is, for an HTML file copied from `content/`.
     pub asset: Option<&'a str>,
+    /// The content file it is made from, for a template page made from one.
+    pub source: Option<&'a str>,
 }
 
 /// Findings gathered over every page. The same template line breaks every page made with it:
 /// such findings are reported once, with the number of pages.
 #[derive(Default)]
 struct Findings {
-    /// The finding → itself, the pages it was seen on, and whether a template made it.
+    /// The finding → itself, the pages it was seen on, and whether it was made elsewhere than
+    /// on the page of the file it points at (by a template, or in a summary shown on a list).
     seen: BTreeMap<FindingKey, (Diagnostic, Vec<String>, bool)>,
 }
 
@@ -202,22 +217,28 @@ type FindingKey = (
 
 impl Findings {
     fn add(&mut self, locator: &Locator<'_>, page: &Where<'_>, found: Found<()>, d: Diagnostic) {
-        let from_template = found.origin == Origin::Template;
+        let elsewhere = match &found.origin {
+            Origin::Template => true,
+            Origin::Content { file, .. } => page.source != Some(&**file),
+            Origin::Line(_) => false,
+        };
         let d = locator.locate(d, &found, page);
         let key = (d.rule, d.path.clone(), d.line, d.column, d.message.clone());
-        self.seen
+        let entry = self
+            .seen
             .entry(key)
-            .or_insert_with(|| (d, Vec::new(), from_template))
-            .1
-            .push(site_path(page.output));
+            .or_insert_with(|| (d, Vec::new(), false));
+        entry.1.push(site_path(page.output));
+        entry.2 |= elsewhere;
     }
 
     fn finish(self) -> Vec<Diagnostic> {
         self.seen
             .into_values()
-            .map(|(mut d, mut pages, from_template)| {
+            .map(|(mut d, mut pages, elsewhere)| {
                 pages.sort();
-                if from_template {
+                pages.dedup();
+                if elsewhere {
                     d.message = match pages.len() {
                         1 => format!("{} (on {})", d.message, pages[0]),
                         n => format!("{} (on {} and {} other pages)", d.message, pages[0], n - 1),
@@ -427,7 +448,8 @@ impl<'a> Links<'a> {
             match after_host.strip_prefix(self.base_path) {
                 Some(r) => r.to_string(),
                 None if format!("{after_host}/") == self.base_path => String::new(),
-                None => return Target::Outside,
+                // The same host, but not this site (which lives under its base path).
+                None => return Target::Elsewhere,
             }
         } else if has_scheme(rest) {
             return Target::Elsewhere;
@@ -474,10 +496,35 @@ impl<'a> Links<'a> {
         Target::Internal(path, fragment)
     }
 
+    /// Where `href` on the page `from` leads, as a key: two hrefs with one key lead to one
+    /// place.
+    fn target_key(&self, from: &str, href: &str) -> String {
+        match self.resolve(from, href) {
+            Target::Internal(path, fragment) => {
+                let path = if !self.outputs.contains_key(&path)
+                    && self.outputs.contains_key(&format!("{path}/index.html"))
+                {
+                    format!("{path}/index.html")
+                } else {
+                    path
+                };
+                match fragment {
+                    Some(f) => format!("{path}#{f}"),
+                    None => path,
+                }
+            }
+            Target::Elsewhere | Target::Outside => href.trim().trim_end_matches('/').to_string(),
+        }
+    }
+
     fn check_page(&self, output: &str, scan: &Scan) -> Vec<(Found<()>, Diagnostic)> {
         let mut out = Vec::new();
         for r in &scan.references {
             let url = &r.item.url;
+            // An `@/` link left as written is one the build already reported.
+            if url.starts_with("@/") {
+                continue;
+            }
             let found = r.map_item(());
             match self.resolve(output, url) {
                 Target::Elsewhere => {}
@@ -561,7 +608,7 @@ impl<T> Found<T> {
 }
 
 /// The accessibility rules over one rendered page.
-fn accessibility(scan: &Scan) -> Vec<(Found<()>, Diagnostic)> {
+fn accessibility(scan: &Scan, target: &dyn Fn(&str) -> String) -> Vec<(Found<()>, Diagnostic)> {
     let mut out = Vec::new();
     for img in &scan.images {
         let found = img.map_item(());
@@ -637,7 +684,7 @@ fn accessibility(scan: &Scan) -> Vec<(Found<()>, Diagnostic)> {
         }
     }
 
-    let mut by_name: HashMap<String, (&str, &Found<html::Link>)> = HashMap::new();
+    let mut by_name: HashMap<String, (&str, String)> = HashMap::new();
     for link in &scan.links {
         let name = link.item.name.trim();
         let found = link.map_item(());
@@ -662,8 +709,9 @@ fn accessibility(scan: &Scan) -> Vec<(Found<()>, Diagnostic)> {
             continue;
         }
         let href = link.item.href.trim();
+        let leads_to = target(href);
         match by_name.get(&key) {
-            Some((other, _)) if !same_target(other, href) => out.push((
+            Some((other, there)) if *there != leads_to => out.push((
                 found,
                 Diagnostic::warning(format!(
                     "the link text `{name}` leads to `{href}` here and to `{other}` elsewhere on the page"
@@ -673,7 +721,7 @@ fn accessibility(scan: &Scan) -> Vec<(Found<()>, Diagnostic)> {
             )),
             Some(_) => {}
             None => {
-                by_name.insert(key, (href, link));
+                by_name.insert(key, (href, leads_to));
             }
         }
     }
@@ -782,17 +830,6 @@ fn says_image_of(alt: &str) -> bool {
         })
 }
 
-/// Two hrefs lead to the same place (ignoring `index.html` and a trailing slash).
-fn same_target(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.trim()
-            .trim_end_matches("index.html")
-            .trim_end_matches('/')
-            .to_string()
-    };
-    norm(a) == norm(b)
-}
-
 /// The rules over front matter: titles, summaries, review dates and statistics.
 fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
     let settings = &input.config.check;
@@ -860,6 +897,22 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
                         .rule("summary-length")
                         .with_hint("keep it to one or two plain sentences"),
                 ));
+            }
+        } else if let Some(html) = &p.body.summary_html {
+            // The text before `<!-- more -->` is the summary of a page without `summary:`.
+            let n = crate::render::context::strip_tags(html).chars().count();
+            if n > MAX_SUMMARY {
+                let d = Diagnostic::warning(format!("the summary (the text before `<!-- more -->`) is {n} characters long; search results and link previews show about {MAX_SUMMARY}"))
+                    .rule("summary-length")
+                    .with_hint("move `<!-- more -->` up, or give the page a short `summary:`")
+                    .in_file(p.source_path.clone());
+                out.push(match &p.text {
+                    Some(text) => match more_marker(text) {
+                        Some((line, col)) => d.at(text, line, col),
+                        None => d,
+                    },
+                    None => d,
+                });
             }
         }
         if let Some(review_by) = p.front.review_by
@@ -1007,6 +1060,15 @@ fn stat_text(v: &serde_json::Value) -> Option<String> {
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// Line and column of the first `<!-- more -->` in a page's text.
+fn more_marker(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let at = line.find("<!--")?;
+        let inner = line[at + 4..].split("-->").next()?;
+        (inner.trim() == "more").then(|| (n + 1, line[..at].chars().count() + 1))
+    })
 }
 
 /// The column where a `key: value` line's value starts (1 when there is none).

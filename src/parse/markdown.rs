@@ -85,11 +85,12 @@ pub struct Source<'a> {
     pub markers: bool,
 }
 
-/// The comments `placard check` reads to map HTML back to Markdown: `<!--placard:file PATH-->`
-/// opens a page's body (PATH percent-encoded), `<!--placard:LINE:COL-->` says where the next
-/// element came from, `<!--placard:end-->` closes the body. Only made when [`Source::markers`]
-/// is set, never in a build's output.
-pub const SOURCE_MARK: &str = "placard:";
+/// The comments `placard check` reads to map HTML back to Markdown: `<!--MARKfile PATH-->`
+/// opens a page's body (PATH percent-encoded), `<!--MARKLINE:COL-->` says where the next
+/// element came from, `<!--MARKend-->` closes the body, MARK being this prefix. It starts with a
+/// Unicode noncharacter that parsing replaces in every source, so no page can forge one. Only
+/// made when [`Source::markers`] is set, never in a build's output.
+pub const SOURCE_MARK: &str = "\u{FDD3}placard:";
 
 /// A shortcode call as written, recorded for `placard check` (its statistics rules).
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +137,8 @@ pub fn render(
         uses: Vec::new(),
     };
     let (mut html, mut summary) = state.fragment(body, source.body_offset, true);
-    if source.markers {
+    // An empty body stays empty, so that templates testing it see what a build gives them.
+    if source.markers && !html.trim().is_empty() {
         let open = format!("<!--{SOURCE_MARK}file {}-->", encode_mark_path(source.path));
         let close = format!("<!--{SOURCE_MARK}end-->");
         html = format!("{open}{html}{close}");
@@ -160,9 +162,6 @@ const TOKEN_OPEN: char = '\u{FDD0}';
 const TOKEN_CLOSE: char = '\u{FDD1}';
 /// Marks where `<!-- more -->` was, in the HTML being written.
 const MORE_TOKEN: &str = "\u{FDD2}more\u{FDD2}\n";
-/// Brackets a `LINE:COL` source mark while the HTML is being written (and perhaps sanitised);
-/// each becomes a [`SOURCE_MARK`] comment at the end.
-const MARK: char = '\u{FDD3}';
 /// Shortcodes inside shortcode bodies inside … stop somewhere.
 const MAX_DEPTH: usize = 16;
 
@@ -235,8 +234,10 @@ impl State<'_, '_> {
 
         let (mut html, mut summary, has_raw_html) = self.markdown(&substituted, &to_file, top);
         if has_raw_html && !self.raw_html {
-            html = sanitize(&html);
-            summary = summary.map(|s| sanitize(&s));
+            // Source marks are comments, kept where they are (inside a table too) in check mode.
+            let marks = self.source.markers;
+            html = sanitize(&html, marks);
+            summary = summary.map(|s| sanitize(&s, marks));
         }
         if !rendered.is_empty() {
             let (done, in_tags) = substitute_tokens(&html, &rendered);
@@ -255,10 +256,6 @@ impl State<'_, '_> {
                     self.diagnostics.push(d);
                 }
             }
-        }
-        if self.source.markers {
-            html = marks_to_comments(&html);
-            summary = summary.map(|s| marks_to_comments(&s));
         }
         self.depth -= 1;
         (html, summary)
@@ -531,7 +528,7 @@ impl State<'_, '_> {
                     Some(offset) => {
                         let (line, column) = self.lines.locate(offset);
                         after_mark = Some(out);
-                        Event::Html(CowStr::from(format!("{MARK}{line}:{column}{MARK}")))
+                        Event::Html(CowStr::from(format!("<!--{SOURCE_MARK}{line}:{column}-->")))
                     }
                     None => out,
                 });
@@ -674,30 +671,6 @@ fn is_marked(event: &Event<'_>) -> bool {
                 | Tag::Image { .. }
         ) | Event::InlineHtml(_)
     )
-}
-
-/// `\u{FDD3}LINE:COL\u{FDD3}` → `<!--placard:LINE:COL-->`. Anything else between two marks
-/// (they cannot be forged: parsing replaces these characters in the source) is left alone.
-fn marks_to_comments(html: &str) -> String {
-    if !html.contains(MARK) {
-        return html.to_string();
-    }
-    let mut out = String::with_capacity(html.len() + 64);
-    let mut parts = html.split(MARK);
-    out.push_str(parts.next().unwrap_or_default());
-    let mut inside = true;
-    for part in parts {
-        if inside && !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit() || b == b':') {
-            out.push_str("<!--");
-            out.push_str(SOURCE_MARK);
-            out.push_str(part);
-            out.push_str("-->");
-        } else {
-            out.push_str(part);
-        }
-        inside = !inside;
-    }
-    out
 }
 
 /// A site path in a source mark: everything but letters, digits and `/._` percent-encoded, so
@@ -877,8 +850,9 @@ pub fn escape_attr(s: &str) -> String {
 
 /// Removes scripts, event handlers, unsafe URLs and unknown tags from HTML that holds raw
 /// HTML from Markdown, keeping everything Markdown itself produces.
-pub fn sanitize(html: &str) -> String {
+pub fn sanitize(html: &str, keep_comments: bool) -> String {
     let mut b = ammonia::Builder::default();
+    b.strip_comments(!keep_comments);
     b.add_generic_attributes(["id", "class"])
         .add_tags([
             "input",

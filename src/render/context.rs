@@ -39,7 +39,7 @@ fn opt_str(s: Option<&str>) -> Value {
 }
 
 /// Summary text without tags, for pages that give no `summary` key.
-fn strip_tags(html: &str) -> String {
+pub fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

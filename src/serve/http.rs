@@ -30,6 +30,12 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request<Body>) -
             "this server answers only requests addressed to this machine (localhost, 127.0.0.1 or [::1])\n",
         );
     }
+    if !origin_allowed(request.headers(), &shared.hosts) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this server answers only pages it served itself (the Origin is another site)\n",
+        );
+    }
     let uri = request.uri().clone();
     let mut response = match uri.path() {
         "/__placard/live.js" => asset("text/javascript; charset=utf-8", LIVE_JS.as_bytes()),
@@ -62,6 +68,22 @@ fn host_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     };
     let host = host.to_ascii_lowercase();
     allowed.contains(&host)
+}
+
+/// Whether a request carrying an `Origin` (a script on some page asking) comes from a page of
+/// this server: another site's script must not read the preview or its live-reload stream,
+/// even where a browser would let it try. No `Origin` (a plain visit, an image) is fine.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    match origin.to_ascii_lowercase().strip_prefix("http://") {
+        Some(host) => allowed.iter().any(|a| a == host),
+        None => false,
+    }
 }
 
 /// The bytes for a request path, from the last good build.

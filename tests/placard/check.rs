@@ -142,40 +142,43 @@ fn serve_links() -> (u16, Arc<Mutex<HashMap<String, usize>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-                    break;
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    return;
                 }
-            }
-            let mut parts = request.split_whitespace();
-            let method = parts.next().unwrap_or_default().to_string();
-            let path = parts.next().unwrap_or_default().to_string();
-            let n = {
-                let mut c = seen.lock().unwrap();
-                let n = c.entry(path.clone()).or_insert(0);
-                *n += 1;
-                *n
-            };
-            let status = match path.as_str() {
-                "/ok" => "200 OK",
-                "/gone" => "404 Not Found",
-                "/flaky" if n == 1 => "503 Service Unavailable",
-                "/flaky" => "200 OK",
-                "/down" => "503 Service Unavailable",
-                "/nohead" if method == "HEAD" => "405 Method Not Allowed",
-                "/nohead" => "200 OK",
-                _ => "404 Not Found",
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                        break;
+                    }
+                }
+                let mut parts = request.split_whitespace();
+                let method = parts.next().unwrap_or_default().to_string();
+                let path = parts.next().unwrap_or_default().to_string();
+                let n = {
+                    let mut c = seen.lock().unwrap();
+                    let n = c.entry(path.clone()).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                let status = match path.as_str() {
+                    "/ok" => "200 OK",
+                    "/gone" => "404 Not Found",
+                    "/flaky" if n == 1 => "503 Service Unavailable",
+                    "/flaky" => "200 OK",
+                    "/down" => "503 Service Unavailable",
+                    "/nohead" if method == "HEAD" => "405 Method Not Allowed",
+                    "/nohead" => "200 OK",
+                    _ => "404 Not Found",
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            });
         }
     });
     (port, counts)
@@ -261,10 +264,101 @@ fn links_to_other_sites_are_tried_once_each_with_retries() {
     assert_eq!(counts["/flaky"], 2);
     assert_eq!(counts["/down"], 2);
     assert_eq!(counts["/nohead"], 2);
+    drop(counts);
     let text = placard(root, &["check", "--external"]);
     assert!(
         stdout(&text).contains("(5 links to other sites)"),
         "{}",
         stdout(&text)
     );
+}
+
+/// A small clean site from the rules fixture: its home, contact and accessibility pages.
+fn small_site() -> tempfile::TempDir {
+    let dir = site("check-rules");
+    let root = dir.path();
+    for f in [
+        "faults.md",
+        "links.md",
+        "long.md",
+        "same-title-a.md",
+        "same-title-b.md",
+        "video.md",
+    ] {
+        std::fs::remove_file(root.join("content").join(f)).unwrap();
+    }
+    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
+    dir
+}
+
+#[test]
+fn links_are_judged_by_where_they_lead() {
+    let dir = small_site();
+    let root = dir.path();
+    let w = |rel: &str, text: &str| crate::support::write(&root.join(rel), text);
+    // One place written three ways is not ambiguous; an `@/` link the build reports is not
+    // reported again; a srcset URL may hold commas; a link to another part of the same host is
+    // another site's.
+    w(
+        "content/guide/_index.md",
+        "---\ntitle: Guides\nsummary: Guides.\n---\n",
+    );
+    w(
+        "content/guide/ways.md",
+        "---\ntitle: Ways to contact us\nsummary: Three ways to one page.\n---\n\n[Contact us](/contact/), [Contact us](../../contact/) or [Contact us](https://example.org/contact/index.html).\n\nA [missing page](@/nope.md).\n\n<img src=\"/photo.png\" srcset=\"/photo.png 1x, https://img.example/w_200,h_200/photo.png 2x\" alt=\"A knife wand\">\n",
+    );
+    w("content/photo.png", "png");
+    // Text before `<!-- more -->` is the summary of a page without `summary:`.
+    w(
+        "content/guide/long-intro.md",
+        "---\ntitle: A long introduction\n---\n\nThis introduction goes on for a long while, saying what the campaign is for, who runs it, where it works and how anyone can take part in it, before it gets to the point.\n\n<!-- more -->\n\nThe rest.\n",
+    );
+    let site_yaml =
+        read(&root.join("site.yaml")).replace("  raw_html: true\n", "  raw_html: false\n");
+    std::fs::write(root.join("site.yaml"), site_yaml).unwrap();
+    let o = placard(root, &["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = findings(&stdout(&o));
+    let got: Vec<(String, String, u64)> = all
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "summary-length".to_string(),
+                "content/guide/long-intro.md".to_string(),
+                7
+            ),
+            ("build".to_string(), "content/guide/ways.md".to_string(), 8),
+        ],
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_raw_html_table_is_located_at_its_line_when_sanitised_too() {
+    for raw in ["true", "false"] {
+        let dir = small_site();
+        let root = dir.path();
+        let site_yaml = read(&root.join("site.yaml"))
+            .replace("  raw_html: true\n", &format!("  raw_html: {raw}\n"));
+        std::fs::write(root.join("site.yaml"), site_yaml).unwrap();
+        crate::support::write(
+            &root.join("content/table.md"),
+            "---\ntitle: A table\nsummary: In raw HTML.\n---\n\n<table>\n\n<tr><td>2018</td>\n\n<td>£45m</td></tr>\n\n</table>\n",
+        );
+        let o = placard(root, &["check", "--format", "json"]);
+        let all = findings(&stdout(&o));
+        assert_eq!(all.len(), 1, "{all:#?}");
+        assert_eq!(all[0]["rule"], "table-headers");
+        assert_eq!(all[0]["line"], 6, "raw_html: {raw}");
+    }
 }

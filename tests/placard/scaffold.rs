@@ -55,6 +55,12 @@ fn init_refuses_a_folder_that_is_not_empty() {
         stderr(&o)
     );
     assert_eq!(tree(tmp.path()).len(), 1);
+    // An empty title would make a site that does not build.
+    let empty = tempfile::tempdir().unwrap();
+    let o = placard(empty.path(), &["init", "--title", " "]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--title is empty"), "{}", stderr(&o));
+    assert!(tree(empty.path()).is_empty());
     // A fresh `git init` is fine.
     let fresh = tempfile::tempdir().unwrap();
     write(&fresh.path().join(".git/HEAD"), "ref: refs/heads/main\n");

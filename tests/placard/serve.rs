@@ -282,13 +282,64 @@ fn pages_come_from_memory_and_hostile_requests_are_refused() {
             format!("GET /no/such/page/ HTTP/1.1\r\nHost: {host}\r\n"),
             &[404],
         ),
+        // S1, S2, S5 in full: four levels raw, encoded dots with real slashes, encoded
+        // backslashes, drive letters, UNC-style doubled slashes, bytes that are not UTF-8.
+        (
+            format!("GET /../../../../etc/passwd HTTP/1.1\r\nHost: {host}\r\n"),
+            &[400],
+        ),
+        (
+            format!("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: {host}\r\n"),
+            &[400],
+        ),
+        (
+            format!("GET /%5c..%5c HTTP/1.1\r\nHost: {host}\r\n"),
+            &[400],
+        ),
+        (
+            format!("GET /C:/x HTTP/1.1\r\nHost: {host}\r\n"),
+            &[400, 404],
+        ),
+        (
+            format!("GET //host/share/x HTTP/1.1\r\nHost: {host}\r\n"),
+            &[400, 404],
+        ),
+        (format!("GET /%ff%fe HTTP/1.1\r\nHost: {host}\r\n"), &[400]),
+        (format!("GET /%00 HTTP/1.1\r\nHost: {host}\r\n"), &[400]),
+        // S7: another site's script may not read the preview or its live-reload stream.
+        (
+            format!(
+                "GET /__placard/events HTTP/1.1\r\nHost: {host}\r\nOrigin: https://evil.example\r\n"
+            ),
+            &[403],
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example:{port}\r\n"),
+            &[403],
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nOrigin: null\r\n"),
+            &[403],
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"),
+            &[200],
+        ),
     ];
     for (request, allowed) in &cases {
-        let (status, head, _) =
+        let (status, head, body) =
             server.raw(format!("{request}Connection: close\r\n\r\n").as_bytes());
         let first = request.lines().next().unwrap_or_default();
         let first = &first[..first.len().min(80)];
         assert!(allowed.contains(&status), "{first}: {status}\n{head}");
+        // Nothing from outside the build is ever in an answer, nor a CORS header.
+        assert!(!body.contains("root:x:0:0"), "{first}");
+        assert!(
+            !head
+                .to_ascii_lowercase()
+                .contains("access-control-allow-origin"),
+            "{first}"
+        );
     }
     // The theme's 404 page, with status 404.
     let (status, _, body) = server.get("/no/such/page/");

@@ -104,3 +104,39 @@ fn status_text_names_dates_and_reviews() {
         stderr(&o)
     );
 }
+
+#[test]
+fn pages_of_a_section_that_is_not_live_share_its_state() {
+    let site = site("status-schedule");
+    let root = site.path();
+    crate::support::write(
+        &root.join("content/news/_index.md"),
+        "---\ntitle: News\npublish_at: 2026-06-01T09:00:00Z\n---\n",
+    );
+    crate::support::write(
+        &root.join("content/news/first.md"),
+        "---\ntitle: First news\n---\n\nText.\n",
+    );
+    let o = placard(root, &["status", "--json", "--as-of", "2026-05-01T00:00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let page = |source: &str| {
+        v["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["source"] == source)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(page("content/news/_index.md")["state"], "embargoed");
+    let first = page("content/news/first.md");
+    assert_eq!(first["state"], "embargoed");
+    assert_eq!(first["held_by"], "content/news/_index.md");
+    // (A build leaves it out likewise: output.rs tests that sections take their pages along.)
+    let text = stdout(&placard(root, &["status", "--as-of", "2026-05-01T00:00"]));
+    assert!(
+        text.contains("embargoed  content/news/first.md   with its section content/news/_index.md, live from 2026-06-01T09:00:00Z\n"),
+        "{text}"
+    );
+}
