@@ -2,6 +2,12 @@
 //! theme a new site gets and the one in this repository never differ. Writes the list of its
 //! files as `include_bytes!` entries; cargo reruns this whenever a file under the theme changes.
 
+// A build script that cannot read the theme it embeds must stop the build, loudly.
+#![allow(
+    clippy::expect_used,
+    reason = "a failing build script is a compile error"
+)]
+
 use std::path::{Path, PathBuf};
 
 fn main() {

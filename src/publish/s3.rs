@@ -374,7 +374,11 @@ impl Store {
                 }
                 r.call()
             }
-            _ => unreachable!("placard sends only GET, HEAD, PUT and DELETE"),
+            other => {
+                return Err(ureq::Error::BadUri(format!(
+                    "placard sends only GET, HEAD, PUT and DELETE, not {other}"
+                )));
+            }
         };
         let mut response = response?;
         let status = response.status().as_u16();
@@ -607,10 +611,17 @@ fn parse_listing(text: &str, prefix: &str) -> Result<(Vec<RemoteObject>, Truncat
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = <Hmac<Sha256>>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    // `new_from_slice` fails only for MACs with a fixed key size; HMAC takes keys of any
+    // length (RFC 2104: longer keys are hashed, shorter ones padded), so the error arm is
+    // never taken. The empty MAC it would give is not a silent success: the store refuses the
+    // signature.
+    match <Hmac<Sha256>>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

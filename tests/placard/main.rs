@@ -1,6 +1,14 @@
 //! placard's integration tests: one test binary (link time matters on two cores) with a module
 //! per area. Every test builds real sites in temp folders with the real `placard` binary.
 
+// Helpers outside #[test] functions unwrap too: a failed step fails the test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop at the first failure"
+)]
+
 mod bundled;
 mod check;
 mod errors;

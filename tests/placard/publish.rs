@@ -574,7 +574,18 @@ fn an_interrupted_publish_converges_when_run_again() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let partial = server.objects();
+    // Requests that were on the wire when the process died may still land: wait until the
+    // store has been still for a moment before looking.
+    let mut partial = server.objects();
+    let settle = Instant::now() + Duration::from_secs(10);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = server.objects();
+        if now.len() == partial.len() || Instant::now() > settle {
+            break;
+        }
+        partial = now;
+    }
     assert!(
         partial.len() < built(root).len(),
         "everything was uploaded already"
