@@ -160,10 +160,10 @@ impl Store {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(format!("placard/{}", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(60)))
-            .timeout_recv_body(Some(Duration::from_secs(120)))
-            .timeout_send_body(Some(Duration::from_secs(300)))
+            .timeout_connect(Some(Duration::from_secs(target.timeout.min(10))))
+            .timeout_recv_response(Some(Duration::from_secs(target.timeout)))
+            .timeout_recv_body(Some(Duration::from_secs(target.timeout.saturating_mul(2))))
+            .timeout_send_body(Some(Duration::from_secs(target.timeout.saturating_mul(5))))
             .max_idle_connections(64)
             .max_idle_connections_per_host(64);
         if is_loopback(authority) {
@@ -658,6 +658,7 @@ mod tests {
             max_deletes: 0,
             concurrency: 8,
             max_age: 300,
+            timeout: 60,
             cache: Vec::new(),
             redirects: false,
             purge: Vec::new(),

@@ -42,6 +42,9 @@ pub struct Target {
     pub concurrency: usize,
     /// `max-age` in seconds for everything that is not fingerprinted.
     pub max_age: u64,
+    /// Seconds to wait for the store to answer a request (or to take the next part of an
+    /// upload) before the try counts as failed and is retried.
+    pub timeout: u64,
     /// First matching rule wins over the defaults.
     pub cache: Vec<CacheRule>,
     /// Also mark alias pages with `x-amz-website-redirect-location`.
@@ -75,6 +78,7 @@ const TARGET_KEYS: &[&str] = &[
     "max_deletes",
     "concurrency",
     "max_age",
+    "timeout",
     "cache",
     "redirects",
     "purge",
@@ -392,6 +396,7 @@ fn target(doc: &Doc<'_>, name: &str, body: &Value, errors: &mut Vec<Diagnostic>)
     let max_deletes = number("max_deletes", 0, 1_000_000, errors).unwrap_or(0) as usize;
     let concurrency = number("concurrency", 1, 64, errors).unwrap_or(8) as usize;
     let max_age = number("max_age", 0, 31_536_000, errors).unwrap_or(300);
+    let timeout = number("timeout", 1, 3_600, errors).unwrap_or(60);
     let redirects = flag("redirects", errors).unwrap_or(false);
     let cache = cache_rules(doc, &at, m.get("cache"), errors);
     let purge = match m.get("purge") {
@@ -422,6 +427,7 @@ fn target(doc: &Doc<'_>, name: &str, body: &Value, errors: &mut Vec<Diagnostic>)
         max_deletes,
         concurrency,
         max_age,
+        timeout,
         cache,
         redirects,
         purge,

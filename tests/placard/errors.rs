@@ -1,10 +1,18 @@
 //! Bad input gets a clear error and nothing is lost: each fixture under tests/fixtures/ with an
-//! `expected-stderr.txt` must fail with exit code 1, print exactly that text, and write nothing.
+//! `expected-stderr.txt` must fail with exit code 1, print exactly that text, and leave the
+//! previous output in its folder exactly as it was.
 
 use crate::support::*;
 
 fn check(name: &str) {
     let site = site(name);
+    // A previous build in the output folder (another site's: any good build will do), which
+    // the failing one must leave exactly as it was.
+    let good = crate::support::site("output-basic");
+    let public = site.path().join("public");
+    let o = placard(good.path(), &["build", "-o", public.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let previous = tree(&public);
     let out = placard(site.path(), &["build"]);
     let got = stderr(&out);
     let expected_file = fixture_dir(name).join("expected-stderr.txt");
@@ -15,9 +23,16 @@ fn check(name: &str) {
     assert_eq!(got, expected, "stderr of fixture {name} differs");
     assert_eq!(out.status.code(), Some(1), "exit code of fixture {name}");
     assert!(
-        !site.path().join("public").exists(),
-        "fixture {name} wrote output"
+        tree(&public) == previous,
+        "fixture {name} changed the previous output"
     );
+    // Nor is anything left beside it.
+    let leftovers: Vec<String> = std::fs::read_dir(site.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public.placard") && n != ".public.placard-spare")
+        .collect();
+    assert!(leftovers.is_empty(), "fixture {name} left {leftovers:?}");
 }
 
 macro_rules! fixtures {

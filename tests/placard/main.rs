@@ -12,6 +12,7 @@
 mod bundled;
 mod check;
 mod errors;
+mod hostile;
 mod output;
 mod publish;
 mod safety;

@@ -11,9 +11,13 @@ use placard::publish::credentials::{Credentials, Secret};
 use placard::publish::s3::Store;
 use placard::publish::target::Target;
 use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "placard-test-key";
@@ -115,6 +119,7 @@ impl S3Server {
             max_deletes: 0,
             concurrency: 1,
             max_age: 300,
+            timeout: 60,
             cache: Vec::new(),
             redirects: false,
             purge: Vec::new(),
@@ -535,6 +540,16 @@ fn a_wrong_secret_fails_with_exit_3_and_no_secret_is_ever_printed() {
     assert!(!all.contains("CANARY"), "{all}");
     let o = placard(root, &["build"]);
     assert!(!format!("{}{}", stdout(&o), stderr(&o)).contains("CANARY"));
+    // U4: and no file anywhere (the site, its build, the store) holds a secret: the
+    // one refused line above is in site.yaml only because the test put it there.
+    std::fs::write(&path, &text).unwrap();
+    for (rel, bytes) in crate::support::tree(root)
+        .into_iter()
+        .chain(server.objects())
+    {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("CANARY"), "{rel} holds a secret");
+    }
 }
 
 #[test]
@@ -756,4 +771,303 @@ fn a_build_that_does_not_match_its_manifest_is_refused() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A proxy on 127.0.0.1 in front of the S3 server that fails the first try of every
+/// `fail_every`-th request with a 503 (or, for the request numbered `hang_on`, never answers,
+/// so the client has to time out), and passes the rest through. Counts what it did.
+struct FaultyProxy {
+    addr: SocketAddr,
+    failed: Arc<AtomicUsize>,
+    hung: Arc<AtomicUsize>,
+}
+
+impl FaultyProxy {
+    fn start(upstream: SocketAddr, fail_every: usize, hang_on: Option<usize>) -> FaultyProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let failed = Arc::new(AtomicUsize::new(0));
+        let hung = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(AtomicUsize::new(0));
+        let tried: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let (f, h) = (failed.clone(), hung.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let (f, h, seen, tried) = (f.clone(), h.clone(), seen.clone(), tried.clone());
+                std::thread::spawn(move || {
+                    let _ = proxy_one(client, upstream, fail_every, hang_on, &seen, &tried, &f, &h);
+                });
+            }
+        });
+        FaultyProxy { addr, failed, hung }
+    }
+}
+
+/// Reads one request from `client` and answers it (the client is told to close afterwards).
+#[allow(clippy::too_many_arguments)]
+fn proxy_one(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fail_every: usize,
+    hang_on: Option<usize>,
+    seen: &AtomicUsize,
+    tried: &Mutex<HashSet<String>>,
+    failed: &AtomicUsize,
+    hung: &AtomicUsize,
+) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read(&mut byte)? == 0 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let length: usize = text
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    client.read_exact(&mut body)?;
+    let request_line = text.lines().next().unwrap_or_default().to_string();
+    let n = seen.fetch_add(1, AtomicOrdering::SeqCst) + 1;
+    if hang_on == Some(n) {
+        hung.fetch_add(1, AtomicOrdering::SeqCst);
+        std::thread::sleep(Duration::from_secs(4));
+        return Ok(());
+    }
+    let first_try = tried.lock().unwrap().insert(request_line.clone());
+    if n.is_multiple_of(fail_every) && first_try {
+        failed.fetch_add(1, AtomicOrdering::SeqCst);
+        let body = "<Error><Code>ServiceUnavailable</Code><Message>try again</Message></Error>";
+        write!(
+            client,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(());
+    }
+    let mut up = TcpStream::connect(upstream)?;
+    let (first, rest) = text.split_once("\r\n").unwrap_or((&text, ""));
+    write!(up, "{first}\r\nConnection: close\r\n{rest}")?;
+    up.write_all(&body)?;
+    let mut reply = Vec::new();
+    up.read_to_end(&mut reply)?;
+    client.write_all(&reply)?;
+    Ok(())
+}
+
+/// U1: a store that fails now and then (503s on the first try of many requests) and hangs
+/// once gets bounded retries: the publish goes through and the store equals the build.
+#[test]
+fn failures_and_a_hung_request_are_retried_and_the_publish_goes_through() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let proxy = FaultyProxy::start(server.addr, 4, Some(7));
+    let site = site_for(&server, "      timeout: 1\n");
+    let root = site.path();
+    let yaml = std::fs::read_to_string(root.join("site.yaml"))
+        .unwrap()
+        .replace(&server.endpoint(), &format!("http://{}", proxy.addr));
+    std::fs::write(root.join("site.yaml"), yaml).unwrap();
+    build(root, &[]);
+    let started = Instant::now();
+    let out = ok(&publish(root, &[]));
+    assert!(uploaded(&out) > 30, "{out}");
+    assert!(proxy.failed.load(AtomicOrdering::SeqCst) >= 5);
+    assert_eq!(proxy.hung.load(AtomicOrdering::SeqCst), 1);
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_store_is(&server, root);
+
+    // A store that never answers is given up on after the bounded tries, with exit 3.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in dead.incoming() {
+            held.push(c);
+        }
+    });
+    let yaml = std::fs::read_to_string(root.join("site.yaml"))
+        .unwrap()
+        .replace(
+            &format!("http://{}", proxy.addr),
+            &format!("http://{dead_addr}"),
+        );
+    std::fs::write(root.join("site.yaml"), yaml).unwrap();
+    let started = Instant::now();
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("gave up after 5 attempts"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// U1, crash safety: killed at a dozen seeded random moments in a row, a publish never leaves a
+/// page on the store before every asset, and the next run converges to the build.
+#[test]
+fn killed_at_random_moments_a_publish_converges() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    let docs = root.join("content/documents");
+    std::fs::create_dir_all(&docs).unwrap();
+    for i in 0..1500 {
+        std::fs::write(docs.join(format!("note-{i:04}.txt")), format!("note {i}\n")).unwrap();
+    }
+    build(root, &[]);
+    let local = built(root);
+    let assets: Vec<&String> = local
+        .keys()
+        .filter(|k| {
+            placard::publish::headers::Phase::of(k) == placard::publish::headers::Phase::Assets
+        })
+        .collect();
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut kills = 0;
+    for round in 0..12 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
+            .arg("--root")
+            .arg(root)
+            .arg("publish")
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("HOME", root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30 + next() % 700));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let store = server.objects();
+        if store.keys().any(|k| k.ends_with(".html")) {
+            for a in &assets {
+                assert!(
+                    store.get(*a) == local.get(*a),
+                    "round {round}: a page is on the store but {a} is not"
+                );
+            }
+        }
+    }
+    assert!(kills >= 6, "only {kills} of 12 runs were cut off");
+    ok(&publish(root, &[]));
+    assert_store_is(&server, root);
+    let out = ok(&publish(root, &[]));
+    assert_eq!(uploaded(&out), 0, "{out}");
+}
+
+/// U3: every kind of file a site emits gets its type (with a charset for text), and only
+/// fingerprinted theme files are cached for good.
+#[test]
+fn every_emitted_extension_gets_its_content_type_and_cache_rule() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    let write = |rel: &str, bytes: &[u8]| crate::support::write(&root.join(rel), bytes);
+    write(
+        "themes/campaign/static/fonts/body.woff2",
+        b"wOF2 not really",
+    );
+    write("content/files/data.json", b"{}");
+    write("content/files/notes.txt", b"notes");
+    write("content/files/LICENSE", b"no extension");
+    write("content/files/report.pdf", b"%PDF-1.4");
+    write(
+        "content/files/map.svg",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    write("content/files/widget.js", b"console.log(1)");
+    build(root, &[]);
+    ok(&publish(root, &[]));
+    let objects = server.objects();
+    let font = objects
+        .keys()
+        .find(|k| k.starts_with("fonts/body.") && k.ends_with(".woff2"))
+        .expect("the font is fingerprinted")
+        .clone();
+    let immutable = "public, max-age=31536000, immutable";
+    let short = "public, max-age=300, must-revalidate";
+    for (path, ty, cache) in [
+        (font.as_str(), "font/woff2", immutable),
+        ("files/data.json", "application/json; charset=utf-8", short),
+        ("files/notes.txt", "text/plain; charset=utf-8", short),
+        ("files/LICENSE", "application/octet-stream", short),
+        ("files/report.pdf", "application/pdf", short),
+        ("files/map.svg", "image/svg+xml; charset=utf-8", short),
+        ("files/widget.js", "text/javascript; charset=utf-8", short),
+        ("index.html", "text/html; charset=utf-8", short),
+        ("sitemap.xml", "application/xml; charset=utf-8", short),
+        ("atom.xml", "application/atom+xml; charset=utf-8", short),
+        ("robots.txt", "text/plain; charset=utf-8", short),
+    ] {
+        let h = server.head(path);
+        assert_eq!(h["content-type"], ty, "{path}");
+        assert_eq!(h["cache-control"], cache, "{path}");
+    }
+}
+
+/// U2: a build far smaller than what is on the store (a site emptied by mistake) stops before
+/// deleting anything, and with a cap never deletes more than the cap.
+#[test]
+fn a_nearly_empty_build_deletes_nothing_without_permission() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "      max_deletes: 3\n");
+    let root = site.path();
+    build(root, &[]);
+    ok(&publish(root, &[]));
+    let before = server.objects();
+    // Every initiative gone (a bad merge, say).
+    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
+    build(root, &[]);
+    let gone = before
+        .keys()
+        .filter(|k| !built(root).contains_key(*k))
+        .count();
+    assert!(gone > 20, "{gone}");
+    let o = publish(root, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("--allow-deletes {gone}")),
+        "{}",
+        stderr(&o)
+    );
+    let after = server.objects();
+    assert!(
+        before.keys().all(|k| after.contains_key(k)),
+        "something was deleted"
+    );
+    let o = publish(root, &["--allow-deletes", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(server.objects().len() >= before.len());
 }
