@@ -673,8 +673,7 @@ fn resolve_links(
                 let mut d = d.in_file(page.source_path.clone());
                 d.line = Some(link.line);
                 d.column = Some(link.column);
-                d.source_line = Some(link.source_line.clone());
-                d
+                d.with_source(link.source_line.clone(), link.source_start)
             };
             let raw_html = pulldown_cmark_escape_href(&link.raw);
             match all.get(&key) {

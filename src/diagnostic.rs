@@ -27,8 +27,12 @@ pub struct Diagnostic {
     /// 1-based column in characters, when known.
     pub column: Option<usize>,
     pub message: String,
-    /// The text of the line the problem is on, shown under the message with a caret.
+    /// The text of the line the problem is on, shown under the message with a caret. Of a
+    /// very long line, only a stretch around the column (see [`clip`]).
     pub source_line: Option<String>,
+    /// How many characters of the line come before `source_line` (0 unless it was clipped).
+    #[serde(skip)]
+    pub source_start: usize,
     /// How to fix it, when there is something useful to say.
     pub hint: Option<String>,
     /// The `placard check` rule that found it (`img-alt`, `link-broken`…); `None` for what
@@ -53,6 +57,7 @@ impl Diagnostic {
             column: None,
             message: message.into(),
             source_line: None,
+            source_start: 0,
             hint: None,
             rule: None,
         }
@@ -73,10 +78,20 @@ impl Diagnostic {
     pub fn at(mut self, text: &str, line: usize, column: usize) -> Self {
         self.line = Some(line.max(1));
         self.column = Some(column.max(1));
-        self.source_line = text
+        let source = text
             .lines()
             .nth(line.saturating_sub(1))
-            .map(|l| l.trim_end_matches('\r').to_string());
+            .map(|l| clip(l.trim_end_matches('\r'), column.max(1)));
+        self.source_start = source.as_ref().map_or(0, |(_, start)| *start);
+        self.source_line = source.map(|(l, _)| l);
+        self
+    }
+
+    /// Shows `line` (the text of the line the problem is on, whole or clipped by [`clip`],
+    /// `start` characters in) under the message.
+    pub fn with_source(mut self, line: String, start: usize) -> Self {
+        self.source_line = Some(line);
+        self.source_start = start;
         self
     }
 
@@ -137,7 +152,14 @@ impl Diagnostic {
         if let (Some(line), Some(src)) = (self.line, &self.source_line) {
             let number = line.to_string();
             let pad = " ".repeat(number.len());
-            let (src, col) = window(src, self.column);
+            let column = self
+                .column
+                .map(|c| c.saturating_sub(self.source_start).max(1));
+            let (mut src, mut col) = window(src, column);
+            if self.source_start > 0 && !src.starts_with('…') {
+                src.insert(0, '…');
+                col = col.map(|c| c + 1);
+            }
             let shown = src.replace('\t', "    ");
             out.push_str(&format!("{pad} |\n{number} | {shown}\n"));
             if let Some(col) = col {
@@ -160,28 +182,65 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Where each line of a text starts, for locating many offsets in one file without rescanning
-/// it each time (a file with thousands of links or problems would otherwise be quadratic).
+/// it each time (a file with thousands of links or problems would otherwise be quadratic),
+/// and how many characters come before every [`CHECKPOINT`]th byte, so that a column on a line
+/// of a megabyte costs no more than one on a short line.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// `(byte, chars before it)` at the first character boundary from each multiple of
+    /// [`CHECKPOINT`].
+    checkpoints: Vec<(usize, usize)>,
 }
+
+/// Bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 1024;
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
+        let mut next = 0;
+        for (chars, (i, _)) in text.char_indices().enumerate() {
+            if i >= next {
+                checkpoints.push((i, chars));
+                next = (i / CHECKPOINT + 1) * CHECKPOINT;
+            }
+        }
+        LineIndex {
+            text,
+            starts,
+            checkpoints,
+        }
     }
 
-    /// 1-based line and character column of a byte offset (clamped to the text).
-    pub fn locate(&self, offset: usize) -> (usize, usize) {
+    /// Characters before byte `offset` (a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let at = self.checkpoints.partition_point(|(b, _)| *b <= offset);
+        match at.checked_sub(1).and_then(|i| self.checkpoints.get(i)) {
+            Some(&(byte, chars)) => chars + self.text[byte..offset].chars().count(),
+            None => self.text[..offset].chars().count(),
+        }
+    }
+
+    fn boundary(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
+        offset
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text).
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let offset = self.boundary(offset);
         let line = self.starts.partition_point(|s| *s <= offset);
-        let start = self.starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
+        let start = self.starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        (
+            line,
+            self.chars_before(offset) - self.chars_before(start) + 1,
+        )
     }
 
     /// The text of a 1-based line, without its line end.
@@ -193,19 +252,53 @@ impl<'a> LineIndex<'a> {
         self.text[start..end.max(start)].trim_end_matches('\r')
     }
 
+    /// The line, column and kept text (see [`clip`]) of a byte offset: the line whole, or
+    /// [`MAX_KEPT`] bytes around the offset, with the number of characters cut before them.
+    pub fn source(&self, offset: usize) -> (usize, usize, String, usize) {
+        let offset = self.boundary(offset);
+        let (line, column) = self.locate(offset);
+        let start = self.starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let text = self.line(line);
+        if text.len() <= MAX_KEPT {
+            return (line, column, text.to_string(), 0);
+        }
+        let from = self.boundary((offset.saturating_sub(MAX_KEPT / 2)).max(start));
+        let to = self.boundary((from + MAX_KEPT).min(start + text.len()));
+        let cut = self.chars_before(from) - self.chars_before(start);
+        (line, column, self.text[from..to].to_string(), cut)
+    }
+
     /// A diagnostic located at a byte offset of this text.
     pub fn at(&self, d: Diagnostic, offset: usize) -> Diagnostic {
-        let (line, column) = self.locate(offset);
+        let (line, column, text, start) = self.source(offset);
         let mut d = d;
         d.line = Some(line);
         d.column = Some(column);
-        d.source_line = Some(self.line(line).to_string());
+        d.source_line = Some(text);
+        d.source_start = start;
         d
     }
 }
 
 /// Lines longer than this are shown as a window around the column.
 const MAX_SHOWN: usize = 100;
+
+/// Lines longer than this are kept only in part: a diagnostic on a line of a megabyte (a
+/// generated file, a minified paste) must not copy the megabyte, above all when there are
+/// thousands of them.
+const MAX_KEPT: usize = 400;
+
+/// The stretch of `line` kept for a diagnostic at `column` (1-based, in characters): the whole
+/// line when it is short, else [`MAX_KEPT`] characters around the column; with the number of
+/// characters cut off before it.
+pub fn clip(line: &str, column: usize) -> (String, usize) {
+    if line.len() <= MAX_KEPT {
+        return (line.to_string(), 0);
+    }
+    let start = column.saturating_sub(1).saturating_sub(MAX_KEPT / 2);
+    let kept: String = line.chars().skip(start).take(MAX_KEPT).collect();
+    (kept, start)
+}
 
 /// Cuts a long line down to a window around `column`, moving the column with it.
 fn window(line: &str, column: Option<usize>) -> (String, Option<usize>) {
@@ -278,6 +371,24 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_are_kept_in_part_and_shown_around_the_column() {
+        let line = format!("{}[broken](x){}", "a".repeat(5000), "b".repeat(5000));
+        let index = LineIndex::new(&line);
+        let d = index.at(
+            Diagnostic::error("broken link").in_file("content/p.md"),
+            5000,
+        );
+        assert_eq!(d.column, Some(5001));
+        assert!(d.source_line.as_ref().is_some_and(|l| l.len() <= MAX_KEPT));
+        let shown = d.render();
+        let caret_line = shown.lines().nth(4).unwrap();
+        let text_line = shown.lines().nth(3).unwrap();
+        let caret = caret_line.chars().position(|c| c == '^').unwrap();
+        assert_eq!(text_line.chars().nth(caret), Some('['), "{shown}");
+        assert!(text_line.contains("…"), "{shown}");
+    }
+
+    #[test]
     fn line_col_counts_characters_not_bytes() {
         assert_eq!(line_col("ab\n£x", 5), (2, 2));
         assert_eq!(line_col("abc", 99), (1, 4));
@@ -298,6 +409,23 @@ mod tests {
         assert_eq!(index.line(3), "");
         assert_eq!(index.line(4), "last");
         assert_eq!(index.line(9), "");
+    }
+
+    #[test]
+    fn checkpoints_count_characters_across_long_lines() {
+        let text = format!("{}\n{}\nend", "£é a".repeat(2000), "x😀".repeat(1500));
+        let index = LineIndex::new(&text);
+        for offset in (0..text.len()).step_by(37).chain([text.len()]) {
+            assert_eq!(
+                index.locate(offset),
+                line_col(&text, offset),
+                "offset {offset}"
+            );
+        }
+        let (line, col, kept, cut) = index.source(5000);
+        assert_eq!((line, col), line_col(&text, 5000));
+        assert!(kept.len() <= MAX_KEPT);
+        assert!(cut > 0 && cut < col);
     }
 
     #[test]

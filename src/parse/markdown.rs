@@ -54,8 +54,10 @@ pub struct InternalLink {
     pub anchor: Option<String>,
     pub line: usize,
     pub column: usize,
-    /// The text of that line, for the diagnostic if the link is broken.
+    /// The text of that line (clipped when long: see [`crate::diagnostic::clip`]), for the
+    /// diagnostic if the link is broken, and how many characters were cut before it.
     pub source_line: String,
+    pub source_start: usize,
 }
 
 /// The rendered body.
@@ -71,7 +73,13 @@ pub struct Body {
     pub word_count: usize,
     /// The shortcode calls, when [`Source::markers`] is set.
     pub shortcodes: Vec<ShortcodeUse>,
+    /// Problems found but not made into diagnostics: past [`MAX_SCAN_ERRORS`], a file full of
+    /// broken shortcodes is summed up by a count (the caller says how many more there were).
+    pub unreported: usize,
 }
+
+/// Malformed shortcodes reported per page body, at most.
+pub const MAX_SCAN_ERRORS: usize = 100;
 
 /// Where the body sits, for diagnostics.
 pub struct Source<'a> {
@@ -135,6 +143,8 @@ pub fn render(
         word_count: 0,
         depth: 0,
         uses: Vec::new(),
+        scan_errors: 0,
+        unreported: 0,
     };
     let (mut html, mut summary) = state.fragment(body, source.body_offset, true);
     // An empty body stays empty, so that templates testing it see what a build gives them.
@@ -154,6 +164,7 @@ pub fn render(
         links: state.links,
         word_count: state.word_count,
         shortcodes: state.uses,
+        unreported: state.unreported,
     };
     (out, state.diagnostics)
 }
@@ -180,6 +191,8 @@ struct State<'s, 'a> {
     word_count: usize,
     depth: usize,
     uses: Vec<ShortcodeUse>,
+    scan_errors: usize,
+    unreported: usize,
 }
 
 /// One replaced span: offsets in the substituted text and in the original.
@@ -201,7 +214,10 @@ impl State<'_, '_> {
     fn fragment(&mut self, text: &str, base: usize, top: bool) -> (String, Option<String>) {
         self.depth += 1;
         let (calls, scan_errors) = shortcodes::scan(text);
-        for e in scan_errors {
+        let room = MAX_SCAN_ERRORS.saturating_sub(self.scan_errors);
+        self.scan_errors += scan_errors.len().min(room);
+        self.unreported += scan_errors.len().saturating_sub(room);
+        for e in scan_errors.into_iter().take(room) {
             let d = self.error_at(base + e.offset, e.message).with_hint(e.hint);
             self.diagnostics.push(d);
         }
@@ -314,14 +330,16 @@ impl State<'_, '_> {
                                 Some((p, a)) => (p.to_string(), Some(a.to_string())),
                                 None => (rest.to_string(), None),
                             };
-                            let (line, column) = self.lines.locate(base + offset);
+                            let (line, column, source_line, source_start) =
+                                self.lines.source(base + offset);
                             self.links.push(InternalLink {
                                 raw: v.clone(),
                                 path,
                                 anchor,
                                 line,
                                 column,
-                                source_line: self.lines.line(line).to_string(),
+                                source_line,
+                                source_start,
                             });
                         } else if let Some(scheme) = unsafe_scheme(v) {
                             let d = self
@@ -561,8 +579,7 @@ impl State<'_, '_> {
                         Some((p, a)) => (p.to_string(), Some(a.to_string())),
                         None => (rest.to_string(), None),
                     };
-                    let (line, column) = self.lines.locate(offset);
-                    let source_line = self.lines.line(line).to_string();
+                    let (line, column, source_line, source_start) = self.lines.source(offset);
                     self.links.push(InternalLink {
                         raw: dest_url.to_string(),
                         path,
@@ -570,6 +587,7 @@ impl State<'_, '_> {
                         line,
                         column,
                         source_line,
+                        source_start,
                     });
                 }
                 if let Some(scheme) = unsafe_scheme(dest_url) {

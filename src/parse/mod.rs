@@ -182,8 +182,8 @@ pub fn parse_one(
         theme,
     );
     diagnostics.append(&mut d);
-    if diagnostics.len() > MAX_PER_FILE {
-        let more = diagnostics.len() - MAX_PER_FILE;
+    if diagnostics.len() > MAX_PER_FILE || body.unreported > 0 {
+        let more = diagnostics.len().saturating_sub(MAX_PER_FILE) + body.unreported;
         diagnostics.truncate(MAX_PER_FILE);
         diagnostics.push(
             Diagnostic::error(format!("… and {more} more problems in this file")).in_file(path),

@@ -14,6 +14,7 @@ mod check;
 mod errors;
 mod hostile;
 mod output;
+mod properties;
 mod publish;
 mod safety;
 mod scaffold;
