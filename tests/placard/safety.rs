@@ -364,7 +364,7 @@ fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
     set_version("one", "two");
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut saw_old, mut saw_new) = (0, 0);
-    for round in 0..20 {
+    for round in 0..36 {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -401,9 +401,19 @@ fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
         saw_old > 0,
         "no kill landed during the build (old {saw_old}, new {saw_new})"
     );
-    // And the next run completes from whatever was left behind.
+    // And the next run completes from whatever was left behind, and cleans it up: nothing
+    // beside the output but its one spare folder.
     assert!(placard(site.path(), &args).status.success());
     assert_eq!(tree(&site.path().join("public")), new);
+    let beside: Vec<String> = std::fs::read_dir(site.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".public"))
+        .collect();
+    assert!(
+        beside.iter().all(|n| n == ".public.placard-spare"),
+        "left beside the output: {beside:?}"
+    );
 }
 
 #[test]
