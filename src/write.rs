@@ -130,6 +130,17 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), WriteError> {
             out.display()
         )))
     };
+    // A `~` that reached placard was not expanded by a shell: it would become a folder named
+    // `~` here, not the home folder meant.
+    if out
+        .components()
+        .next()
+        .is_some_and(|c| c.as_os_str() == "~")
+    {
+        return refuse(
+            "`~` is the shell's name for your home folder and placard does not expand it; write the full path",
+        );
+    }
     let root = root
         .canonicalize()
         .map_err(|e| WriteError::Io(format!("cannot open {}: {e}", root.display())))?;

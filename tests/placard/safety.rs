@@ -7,7 +7,8 @@ use crate::support::*;
 #[test]
 fn a_template_error_on_one_page_of_many_keeps_the_previous_output() {
     let site = site("output-basic");
-    for i in 0..300 {
+    // B1 as HOSTILE.md puts it: a template error on page 500 of 1,000.
+    for i in 0..1000 {
         write(
             &site.path().join(format!("content/news/update-{i:03}.md")),
             format!("---\ntitle: Update {i}\ndate: 2025-01-01\n---\nText {i}.\n"),
@@ -16,14 +17,14 @@ fn a_template_error_on_one_page_of_many_keeps_the_previous_output() {
     let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let before = tree(&site.path().join("public"));
-    // Page 150 asks for a template that fails when rendered.
+    // Page 500 asks for a template that fails when rendered.
     write(
         &site.path().join("templates/broken.html"),
         "{% extends \"base.html\" %}\n{% block main %}\n{{ page.no_such_field }}\n{% endblock main %}\n",
     );
     write(
-        &site.path().join("content/news/update-150.md"),
-        "---\ntitle: Update 150\ndate: 2025-01-01\ntemplate: broken.html\n---\nText.\n",
+        &site.path().join("content/news/update-500.md"),
+        "---\ntitle: Update 500\ndate: 2025-01-01\ntemplate: broken.html\n---\nText.\n",
     );
     let out = placard(site.path(), &["build", "--as-of", "2026-03-01T12:00:00Z"]);
     assert_eq!(out.status.code(), Some(1));
@@ -34,7 +35,7 @@ fn a_template_error_on_one_page_of_many_keeps_the_previous_output() {
     );
     assert!(err.contains("--> templates/broken.html:3:9"), "{err}");
     assert!(
-        err.contains("(while rendering content/news/update-150.md)"),
+        err.contains("(while rendering content/news/update-500.md)"),
         "{err}"
     );
     assert_eq!(
@@ -65,6 +66,13 @@ fn unsafe_output_folders_are_refused() {
             "placard did not create it",
         ),
     ];
+    // B3: a `~` no shell expanded (quoted, or from a script) is not taken as a folder name.
+    for tilde in ["~", "~/campaign-site"] {
+        let out = placard(site.path(), &["build", "-o", tilde]);
+        assert_eq!(out.status.code(), Some(2), "{tilde}: {}", stderr(&out));
+        assert!(stderr(&out).contains("does not expand it"), "{}", stderr(&out));
+        assert!(!site.path().join("~").exists() && !std::path::Path::new("~").exists());
+    }
     for (dir, why) in cases {
         let target = if dir.starts_with('/') {
             dir.clone()
