@@ -83,12 +83,13 @@ impl Watcher {
             return None;
         }
         let rel = path.strip_prefix(&self.root).ok()?;
-        let parts: Vec<&str> = rel
+        // A name that is not UTF-8 still counts (lossily): the rebuild it starts reports it,
+        // by its escaped name, instead of the change going unseen.
+        let parts: Vec<String> = rel
             .components()
-            .map(|c| c.as_os_str().to_str())
-            .collect::<Option<_>>()
-            .unwrap_or_default();
-        let first = *parts.first()?;
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let first = parts.first()?.as_str();
         if parts.iter().any(|p| is_ignored(p)) {
             return None;
         }
