@@ -512,6 +512,8 @@ impl State<'_, '_> {
                             match event {
                                 Event::End(TagEnd::Heading(_)) => break,
                                 Event::Text(ref t) | Event::Code(ref t) => title.push_str(t),
+                                // Raw HTML in a heading is raw HTML: it is sanitised too.
+                                Event::Html(_) | Event::InlineHtml(_) => has_raw_html = true,
                                 _ => {}
                             }
                             if let Some(e) =
@@ -789,14 +791,31 @@ fn substitute_tokens(html: &str, rendered: &[String]) -> (String, Vec<usize>) {
         String::with_capacity(html.len() + rendered.iter().map(String::len).sum::<usize>());
     let mut in_tags = Vec::new();
     let mut in_tag = false;
+    let mut in_comment = false;
     let mut rest = html;
-    let track = |segment: &str, in_tag: &mut bool| {
-        for b in segment.bytes() {
-            match b {
-                b'<' => *in_tag = true,
-                b'>' => *in_tag = false,
-                _ => {}
+    // Where the HTML written so far leaves off: inside a tag, or inside a comment (where `>`
+    // closes nothing and only `-->` ends it).
+    let track = |segment: &str, in_tag: &mut bool, in_comment: &mut bool| {
+        let bytes = segment.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if *in_comment {
+                if bytes[i..].starts_with(b"-->") {
+                    *in_comment = false;
+                    i += 3;
+                    continue;
+                }
+            } else if bytes[i..].starts_with(b"<!--") {
+                *in_comment = true;
+                *in_tag = false;
+                i += 4;
+                continue;
+            } else if bytes[i] == b'<' {
+                *in_tag = true;
+            } else if bytes[i] == b'>' {
+                *in_tag = false;
             }
+            i += 1;
         }
     };
     while let Some(start) = rest.find(TOKEN_OPEN) {
@@ -805,7 +824,7 @@ fn substitute_tokens(html: &str, rendered: &[String]) -> (String, Vec<usize>) {
             break;
         };
         let before = &rest[..start];
-        track(before, &mut in_tag);
+        track(before, &mut in_tag, &mut in_comment);
         let end = after_open + len + TOKEN_CLOSE.len_utf8();
         let Ok(n) = rest[after_open..after_open + len].parse::<usize>() else {
             out.push_str(&rest[..end]);
@@ -814,6 +833,13 @@ fn substitute_tokens(html: &str, rendered: &[String]) -> (String, Vec<usize>) {
         };
         if in_tag {
             in_tags.push(n);
+            out.push_str(before);
+            rest = &rest[end..];
+            continue;
+        }
+        // A shortcode in an HTML comment is commented out: nothing of it is written (its HTML,
+        // or a source mark, would end the comment early).
+        if in_comment {
             out.push_str(before);
             rest = &rest[end..];
             continue;

@@ -363,3 +363,43 @@ fn p4_a_page_linked_to_a_secret_is_refused() {
     assert!(!err.contains("placard-canary"));
     assert!(!dir.path().join("public").exists());
 }
+
+/// T7, found by fuzzing (fuzz/README.md): raw HTML inside a heading went out unsanitised,
+/// script and all.
+#[test]
+fn t7_raw_html_in_a_heading_is_sanitised_too() {
+    let dir = tiny_site();
+    let site_yaml =
+        read(&dir.path().join("site.yaml")).replace("raw_html: true", "raw_html: false");
+    std::fs::write(dir.path().join("site.yaml"), site_yaml).unwrap();
+    write(
+        &dir.path().join("content/x.md"),
+        "---\ntitle: X\nsummary: Headings with HTML.\n---\n\n# Hello <img src=x onerror=alert(1)>\n\n## <script>alert(2)</script> there\n\n### A <em>kept</em> word\n",
+    );
+    let o = placard(dir.path(), &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = read(&dir.path().join("public/x/index.html"));
+    assert!(!page.contains("onerror") && !page.contains("<script>alert"), "{page}");
+    assert!(page.contains("<em>kept</em>"), "{page}");
+}
+
+/// Found by fuzzing: a shortcode inside an HTML comment is commented out, in a build and in
+/// `check` (whose source marks would otherwise end the comment early and bring its text to
+/// life).
+#[test]
+fn a_shortcode_in_an_html_comment_is_commented_out() {
+    let dir = tiny_site();
+    let site_yaml =
+        read(&dir.path().join("site.yaml")).replace("raw_html: true", "raw_html: false");
+    std::fs::write(dir.path().join("site.yaml"), site_yaml).unwrap();
+    write(
+        &dir.path().join("content/x.md"),
+        "---\ntitle: X\nsummary: A comment.\n---\n\nBefore.\n\n<!-- a > b {{ stat(value=\"970\", label=\"knives\") }} <script>alert(1)</script> -->\n\nAfter.\n",
+    );
+    let o = placard(dir.path(), &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = read(&dir.path().join("public/x/index.html"));
+    assert!(!page.contains("stat-value") && !page.contains("<script>alert"), "{page}");
+    let o = placard(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
