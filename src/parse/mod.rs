@@ -81,7 +81,9 @@ pub enum Mode {
     Check,
 }
 
-/// Decodes bytes as UTF-8, dropping a BOM and turning CRLF into LF.
+/// Decodes bytes as UTF-8, dropping a BOM and turning CRLF, and a lone CR (old Mac line
+/// ends), into LF: the YAML parser and Markdown both count a lone CR as a line end, so every
+/// line number placard gives must too.
 pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     let mut text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -103,7 +105,7 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         text.drain(..'\u{FEFF}'.len_utf8());
     }
     Ok(if text.contains('\r') {
-        text.replace("\r\n", "\n")
+        text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text
     })
