@@ -3,11 +3,15 @@
 //! created later is picked up), and `content/`, `themes/` and `templates/` recursively (new
 //! folders inside them are watched as they appear). Editor leftovers, hidden files and the
 //! output folder never count.
+//!
+//! Every raw event counts, as "this path was touched": a file created and deleted again within
+//! a few milliseconds still triggers a rebuild. (A debouncer that reports only the net effect
+//! drops that pair, and when a rebuild listed the files between the two, the deleted page
+//! stayed served until some other change.)
 
 use crate::load::is_ignored;
-use notify::RecursiveMode;
 use notify::event::{EventKind, MetadataKind, ModifyKind};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify::{RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
@@ -16,8 +20,8 @@ use std::time::{Duration, Instant};
 /// The folders of a site whose changes matter, watched recursively.
 const WATCHED: &[&str] = &["content", "themes", "templates"];
 
-/// How long the debouncer waits for a burst of events to end. Short: editors' saves come as a
-/// few events within a millisecond or two, and every millisecond here is latency.
+/// How long to wait, after an event, for the rest of its save: editors' saves come as a few
+/// events within a millisecond or two, and every millisecond here is latency.
 const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Changes within this time of the last rebuild's start are a burst (a script rewriting files,
@@ -31,8 +35,8 @@ const MAX_WAIT: Duration = Duration::from_secs(2);
 pub struct Watcher {
     root: PathBuf,
     output: PathBuf,
-    debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
-    events: Receiver<DebounceEventResult>,
+    watcher: notify::RecommendedWatcher,
+    events: Receiver<notify::Result<notify::Event>>,
     /// Which of [`WATCHED`] are watched now.
     watching: BTreeSet<&'static str>,
     /// When the last batch of changes was handed out.
@@ -42,19 +46,19 @@ pub struct Watcher {
 impl Watcher {
     pub fn start(root: &Path, output: PathBuf) -> Result<Watcher, String> {
         let (tx, events) = channel();
-        let debouncer = new_debouncer(DEBOUNCE, None, tx)
+        let watcher = notify::recommended_watcher(tx)
             .map_err(|e| format!("cannot watch the site's files: {e}"))?;
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let output = output.canonicalize().unwrap_or(output);
         let mut w = Watcher {
             root,
             output,
-            debouncer,
+            watcher,
             events,
             watching: BTreeSet::new(),
             last: None,
         };
-        w.debouncer
+        w.watcher
             .watch(&w.root, RecursiveMode::NonRecursive)
             .map_err(|e| format!("cannot watch {}: {e}", w.root.display()))?;
         w.watch_folders();
@@ -67,8 +71,8 @@ impl Watcher {
             if !self.watching.contains(dir) && self.root.join(dir).is_dir() {
                 // A folder that vanishes between the check and the call is picked up later.
                 if self
-                    .debouncer
-                    .watch(self.root.join(dir), RecursiveMode::Recursive)
+                    .watcher
+                    .watch(&self.root.join(dir), RecursiveMode::Recursive)
                     .is_ok()
                 {
                     self.watching.insert(dir);
@@ -120,7 +124,8 @@ impl Iterator for Watcher {
         loop {
             let first = self.events.recv().ok()?;
             let mut batches = vec![first];
-            while let Ok(more) = self.events.try_recv() {
+            // The rest of this save (or of this batch of saves).
+            while let Ok(more) = self.events.recv_timeout(DEBOUNCE) {
                 batches.push(more);
             }
             // In a burst, wait for the files to go quiet before handing the changes out.
@@ -133,20 +138,22 @@ impl Iterator for Watcher {
                     }
                 }
             }
-            for batch in batches {
-                match batch {
-                    Ok(events) => {
-                        // Reading a file is not changing it (the rebuild itself reads them all).
-                        for e in events.iter().filter(|e| changes(&e.event.kind)) {
-                            for p in &e.event.paths {
-                                if let Some(rel) = self.relevant(p) {
-                                    changed.insert(rel);
-                                }
+            for event in batches {
+                match event {
+                    // The watcher lost track (queue overflow, a watched folder removed):
+                    // rebuild from what is on disk.
+                    Ok(e) if e.need_rescan() => {
+                        changed.insert(String::from("(the file watcher lost track)"));
+                    }
+                    // Reading a file is not changing it (the rebuild itself reads them all).
+                    Ok(e) if changes(&e.kind) => {
+                        for p in &e.paths {
+                            if let Some(rel) = self.relevant(p) {
+                                changed.insert(rel);
                             }
                         }
                     }
-                    // The watcher lost track (queue overflow, a watched folder removed):
-                    // rebuild from what is on disk.
+                    Ok(_) => {}
                     Err(_) => {
                         changed.insert(String::from("(the file watcher lost track)"));
                     }

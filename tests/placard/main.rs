@@ -19,6 +19,7 @@ mod publish;
 mod safety;
 mod scaffold;
 mod serve;
+mod soak;
 mod status;
 mod support;
 mod theme;

@@ -70,7 +70,11 @@ fn unsafe_output_folders_are_refused() {
     for tilde in ["~", "~/campaign-site"] {
         let out = placard(site.path(), &["build", "-o", tilde]);
         assert_eq!(out.status.code(), Some(2), "{tilde}: {}", stderr(&out));
-        assert!(stderr(&out).contains("does not expand it"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("does not expand it"),
+            "{}",
+            stderr(&out)
+        );
         assert!(!site.path().join("~").exists() && !std::path::Path::new("~").exists());
     }
     for (dir, why) in cases {
