@@ -2,7 +2,9 @@
 //! else; the bundled site clean; findings made by a template located in the template; links to
 //! other sites tried against a local server on 127.0.0.1.
 
-use crate::support::{bless, bundled_site, fixture_dir, placard, read, site, stderr, stdout};
+use crate::support::{
+    bless, bundled_site, fixture_dir, placard, read, site, small_site, stderr, stdout,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -187,20 +189,8 @@ fn serve_links() -> (u16, Arc<Mutex<HashMap<String, usize>>>) {
 #[test]
 fn links_to_other_sites_are_tried_once_each_with_retries() {
     let (port, counts) = serve_links();
-    let dir = site("check-rules");
+    let dir = small_site(true);
     let root = dir.path();
-    // A small clean site: the rules fixture's home, contact and accessibility pages only.
-    for f in [
-        "faults.md",
-        "links.md",
-        "long.md",
-        "same-title-a.md",
-        "same-title-b.md",
-        "video.md",
-    ] {
-        std::fs::remove_file(root.join("content").join(f)).unwrap();
-    }
-    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
     let site_yaml = read(&root.join("site.yaml")).replace(
         "  stat_max_age_days: 365\n",
         // Only the local server is tried: the theme's share links (https) are skipped, as tests
@@ -273,27 +263,9 @@ fn links_to_other_sites_are_tried_once_each_with_retries() {
     );
 }
 
-/// A small clean site from the rules fixture: its home, contact and accessibility pages.
-fn small_site() -> tempfile::TempDir {
-    let dir = site("check-rules");
-    let root = dir.path();
-    for f in [
-        "faults.md",
-        "links.md",
-        "long.md",
-        "same-title-a.md",
-        "same-title-b.md",
-        "video.md",
-    ] {
-        std::fs::remove_file(root.join("content").join(f)).unwrap();
-    }
-    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
-    dir
-}
-
 #[test]
 fn links_are_judged_by_where_they_lead() {
-    let dir = small_site();
+    let dir = small_site(false);
     let root = dir.path();
     let w = |rel: &str, text: &str| crate::support::write(&root.join(rel), text);
     // One place written three ways is not ambiguous; an `@/` link the build reports is not
@@ -313,9 +285,6 @@ fn links_are_judged_by_where_they_lead() {
         "content/guide/long-intro.md",
         "---\ntitle: A long introduction\n---\n\nThis introduction goes on for a long while, saying what the campaign is for, who runs it, where it works and how anyone can take part in it, before it gets to the point.\n\n<!-- more -->\n\nThe rest.\n",
     );
-    let site_yaml =
-        read(&root.join("site.yaml")).replace("  raw_html: true\n", "  raw_html: false\n");
-    std::fs::write(root.join("site.yaml"), site_yaml).unwrap();
     let o = placard(root, &["check", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let all = findings(&stdout(&o));
@@ -345,12 +314,9 @@ fn links_are_judged_by_where_they_lead() {
 
 #[test]
 fn a_raw_html_table_is_located_at_its_line_when_sanitised_too() {
-    for raw in ["true", "false"] {
-        let dir = small_site();
+    for raw in [true, false] {
+        let dir = small_site(raw);
         let root = dir.path();
-        let site_yaml = read(&root.join("site.yaml"))
-            .replace("  raw_html: true\n", &format!("  raw_html: {raw}\n"));
-        std::fs::write(root.join("site.yaml"), site_yaml).unwrap();
         crate::support::write(
             &root.join("content/table.md"),
             "---\ntitle: A table\nsummary: In raw HTML.\n---\n\n<table>\n\n<tr><td>2018</td>\n\n<td>£45m</td></tr>\n\n</table>\n",

@@ -7,22 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A site on the bundled theme with one page and the pages the theme's footer links to.
+/// The small site with raw HTML allowed, as the fixture has it.
 fn tiny_site() -> tempfile::TempDir {
-    let dir = site("check-rules");
-    let root = dir.path();
-    for f in [
-        "faults.md",
-        "links.md",
-        "long.md",
-        "same-title-a.md",
-        "same-title-b.md",
-        "video.md",
-    ] {
-        std::fs::remove_file(root.join("content").join(f)).unwrap();
-    }
-    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
-    dir
+    crate::support::small_site(true)
 }
 
 /// T1: a template asking for the environment is an error at its line, and the secret (set
@@ -368,10 +355,7 @@ fn p4_a_page_linked_to_a_secret_is_refused() {
 /// script and all.
 #[test]
 fn t7_raw_html_in_a_heading_is_sanitised_too() {
-    let dir = tiny_site();
-    let site_yaml =
-        read(&dir.path().join("site.yaml")).replace("raw_html: true", "raw_html: false");
-    std::fs::write(dir.path().join("site.yaml"), site_yaml).unwrap();
+    let dir = crate::support::small_site(false);
     write(
         &dir.path().join("content/x.md"),
         "---\ntitle: X\nsummary: Headings with HTML.\n---\n\n# Hello <img src=x onerror=alert(1)>\n\n## <script>alert(2)</script> there\n\n### A <em>kept</em> word\n",
@@ -391,10 +375,7 @@ fn t7_raw_html_in_a_heading_is_sanitised_too() {
 /// life).
 #[test]
 fn a_shortcode_in_an_html_comment_is_commented_out() {
-    let dir = tiny_site();
-    let site_yaml =
-        read(&dir.path().join("site.yaml")).replace("raw_html: true", "raw_html: false");
-    std::fs::write(dir.path().join("site.yaml"), site_yaml).unwrap();
+    let dir = crate::support::small_site(false);
     write(
         &dir.path().join("content/x.md"),
         "---\ntitle: X\nsummary: A comment.\n---\n\nBefore.\n\n<!-- a > b {{ stat(value=\"970\", label=\"knives\") }} <script>alert(1)</script> -->\n\nAfter.\n",

@@ -44,6 +44,29 @@ pub fn site(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A small clean site on the campaign theme: the home, contact and accessibility pages of the
+/// `check-rules` fixture (whose other pages each hold a mistake), with raw HTML allowed or not.
+pub fn small_site(raw_html: bool) -> tempfile::TempDir {
+    let dir = site("check-rules");
+    let root = dir.path();
+    for f in [
+        "faults.md",
+        "links.md",
+        "long.md",
+        "same-title-a.md",
+        "same-title-b.md",
+        "video.md",
+    ] {
+        std::fs::remove_file(root.join("content").join(f)).unwrap();
+    }
+    std::fs::remove_dir_all(root.join("content/initiatives")).unwrap();
+    if !raw_html {
+        let yaml = read(&root.join("site.yaml")).replace("raw_html: true", "raw_html: false");
+        std::fs::write(root.join("site.yaml"), yaml).unwrap();
+    }
+    dir
+}
+
 /// A temp copy of the bundled campaign site (site.yaml, content, themes).
 pub fn bundled_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
