@@ -203,6 +203,10 @@ fn publish_with(root: &Path, args: &[&str], secret: &str) -> Output {
         .env_remove("AWS_PROFILE")
         .env("HOME", root) // no ~/.aws of the machine's
         .output()
+        .map(|o| {
+            crate::support::no_panic(&o);
+            o
+        })
         .unwrap()
 }
 

@@ -78,13 +78,25 @@ pub fn bundled_site() -> tempfile::TempDir {
 }
 
 pub fn placard(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_placard"))
+    let o = Command::new(env!("CARGO_BIN_EXE_placard"))
         .arg("--root")
         .arg(root)
         .args(args)
         .env_remove("RUST_BACKTRACE")
         .output()
-        .unwrap()
+        .unwrap();
+    no_panic(&o);
+    o
+}
+
+/// Bad input never panics: a run of the binary that did (exit 101, Rust's panic message)
+/// fails whichever test made it, whatever else that test expected.
+pub fn no_panic(o: &Output) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.code() != Some(101) && !err.contains("panicked at"),
+        "placard panicked:\n{err}"
+    );
 }
 
 pub fn stderr(o: &Output) -> String {
