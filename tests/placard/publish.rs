@@ -203,10 +203,7 @@ fn publish_with(root: &Path, args: &[&str], secret: &str) -> Output {
         .env_remove("AWS_PROFILE")
         .env("HOME", root) // no ~/.aws of the machine's
         .output()
-        .map(|o| {
-            crate::support::no_panic(&o);
-            o
-        })
+        .inspect(crate::support::no_panic)
         .unwrap()
 }
 
