@@ -948,7 +948,10 @@ fn killed_at_random_moments_a_publish_converges() {
         seed
     };
     let mut kills = 0;
-    for round in 0..12 {
+    // 12 in `cargo test`; TESTING.md records a longer run (PLACARD_KILL_ROUNDS=…).
+    let rounds = crate::support::env_number("PLACARD_KILL_ROUNDS", 12);
+    let mut with_pages = 0;
+    for round in 0..rounds {
         let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
             .arg("--root")
             .arg(root)
@@ -969,6 +972,7 @@ fn killed_at_random_moments_a_publish_converges() {
         std::thread::sleep(Duration::from_millis(300));
         let store = server.objects();
         if store.keys().any(|k| k.ends_with(".html")) {
+            with_pages += 1;
             for a in &assets {
                 assert!(
                     store.get(*a) == local.get(*a),
@@ -977,9 +981,15 @@ fn killed_at_random_moments_a_publish_converges() {
             }
         }
     }
-    assert!(kills >= 6, "only {kills} of 12 runs were cut off");
+    assert!(
+        kills >= rounds / 2,
+        "only {kills} of {rounds} runs were cut off"
+    );
     ok(&publish(root, &[]));
     assert_store_is(&server, root);
+    eprintln!(
+        "publish kills: {rounds} rounds, {kills} cut off, {with_pages} with pages on the store (their assets all there), converged on rerun"
+    );
     let out = ok(&publish(root, &[]));
     assert_eq!(uploaded(&out), 0, "{out}");
 }

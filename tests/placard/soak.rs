@@ -959,20 +959,6 @@ impl Soak {
     }
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => {
-            let v = v.trim();
-            match v.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16),
-                None => v.parse(),
-            }
-            .unwrap_or_else(|e| panic!("{name}={v}: {e}"))
-        }
-        Err(_) => default,
-    }
-}
-
 #[test]
 fn a_random_walk_of_edits_serves_what_a_clean_build_makes() {
     let seed = env_number("PLACARD_SOAK_SEED", DEFAULT_SEED);

@@ -139,3 +139,19 @@ pub fn read(path: &Path) -> String {
 pub fn bless() -> bool {
     std::env::var_os("PLACARD_BLESS").is_some()
 }
+
+/// A number from the environment (decimal or `0x` hex), for the knobs of the long runs:
+/// the soak's seed and length, the crash tests' rounds.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => {
+            let v = v.trim();
+            match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => v.parse(),
+            }
+            .unwrap_or_else(|e| panic!("{name}={v}: {e}"))
+        }
+        Err(_) => default,
+    }
+}
