@@ -149,6 +149,14 @@ impl S3Server {
             .unwrap();
     }
 
+    /// Deletes every object, through the store's API.
+    fn empty(&self) {
+        let store = self.store();
+        for object in store.list().unwrap() {
+            store.delete(&object.path).unwrap();
+        }
+    }
+
     fn head(&self, path: &str) -> BTreeMap<String, String> {
         self.store()
             .head(path)
@@ -950,7 +958,7 @@ fn killed_at_random_moments_a_publish_converges() {
     let mut kills = 0;
     // 12 in `cargo test`; TESTING.md records a longer run (PLACARD_KILL_ROUNDS=…).
     let rounds = crate::support::env_number("PLACARD_KILL_ROUNDS", 12);
-    let mut with_pages = 0;
+    let (mut with_pages, mut emptied) = (0, 0);
     for round in 0..rounds {
         let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
             .arg("--root")
@@ -964,12 +972,20 @@ fn killed_at_random_moments_a_publish_converges() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(30 + next() % 700));
-        if child.try_wait().unwrap().is_none() {
+        let cut_off = child.try_wait().unwrap().is_none();
+        if cut_off {
             child.kill().unwrap();
             kills += 1;
         }
         child.wait().unwrap();
         std::thread::sleep(Duration::from_millis(300));
+        if !cut_off && round + 1 < rounds {
+            // It finished: start the next round from an empty store, so that it has everything
+            // to upload again and the kill lands in the middle of it.
+            server.empty();
+            emptied += 1;
+            continue;
+        }
         let store = server.objects();
         if store.keys().any(|k| k.ends_with(".html")) {
             with_pages += 1;
@@ -988,7 +1004,7 @@ fn killed_at_random_moments_a_publish_converges() {
     ok(&publish(root, &[]));
     assert_store_is(&server, root);
     eprintln!(
-        "publish kills: {rounds} rounds, {kills} cut off, {with_pages} with pages on the store (their assets all there), converged on rerun"
+        "publish kills: {rounds} rounds, {kills} cut off ({with_pages} of them with pages on the store, their assets all there), {emptied} finished (the store emptied for the next), converged on rerun"
     );
     let out = ok(&publish(root, &[]));
     assert_eq!(uploaded(&out), 0, "{out}");
