@@ -200,7 +200,17 @@ fn publish(root: &Path, args: &[&str]) -> Output {
 }
 
 fn publish_with(root: &Path, args: &[&str], secret: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_placard"))
+    publish_command(root, args, secret)
+        .output()
+        .inspect(crate::support::no_panic)
+        .unwrap()
+}
+
+/// `placard publish` on `root` with the test store's key and `secret`, and nothing of the
+/// machine's AWS set-up.
+fn publish_command(root: &Path, args: &[&str], secret: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_placard"));
+    command
         .arg("--root")
         .arg(root)
         .arg("publish")
@@ -209,10 +219,26 @@ fn publish_with(root: &Path, args: &[&str], secret: &str) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
-        .env("HOME", root) // no ~/.aws of the machine's
-        .output()
-        .inspect(crate::support::no_panic)
+        .env("HOME", root); // no ~/.aws of the machine's
+    command
+}
+
+/// A publish run in the background, its output discarded (to be killed).
+fn spawn_publish(root: &Path) -> std::process::Child {
+    publish_command(root, &[], SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap()
+}
+
+/// `n` small documents under `content/documents/`, so that a publish has many files to send.
+fn add_documents(root: &Path, n: usize) {
+    let docs = root.join("content/documents");
+    std::fs::create_dir_all(&docs).unwrap();
+    for i in 0..n {
+        std::fs::write(docs.join(format!("note-{i:04}.txt")), format!("note {i}\n")).unwrap();
+    }
 }
 
 fn build(root: &Path, args: &[&str]) {
@@ -569,23 +595,9 @@ fn an_interrupted_publish_converges_when_run_again() {
     let site = site_for(&server, "");
     let root = site.path();
     // Many files, so the kill lands mid-way: 3,000 small documents.
-    let docs = root.join("content/documents");
-    std::fs::create_dir_all(&docs).unwrap();
-    for i in 0..3000 {
-        std::fs::write(docs.join(format!("note-{i:04}.txt")), format!("note {i}\n")).unwrap();
-    }
+    add_documents(root, 3000);
     build(root, &[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
-        .arg("--root")
-        .arg(root)
-        .arg("publish")
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("HOME", root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_publish(root);
     // Kill it once the first files have arrived.
     let deadline = Instant::now() + Duration::from_secs(60);
     while server.objects().len() < 50 {
@@ -935,11 +947,7 @@ fn killed_at_random_moments_a_publish_converges() {
     };
     let site = site_for(&server, "");
     let root = site.path();
-    let docs = root.join("content/documents");
-    std::fs::create_dir_all(&docs).unwrap();
-    for i in 0..1500 {
-        std::fs::write(docs.join(format!("note-{i:04}.txt")), format!("note {i}\n")).unwrap();
-    }
+    add_documents(root, 1500);
     build(root, &[]);
     let local = built(root);
     let assets: Vec<&String> = local
@@ -960,17 +968,7 @@ fn killed_at_random_moments_a_publish_converges() {
     let rounds = crate::support::env_number("PLACARD_KILL_ROUNDS", 12);
     let (mut with_pages, mut emptied) = (0, 0);
     for round in 0..rounds {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_placard"))
-            .arg("--root")
-            .arg(root)
-            .arg("publish")
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
-            .env("HOME", root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_publish(root);
         std::thread::sleep(Duration::from_millis(30 + next() % 700));
         let cut_off = child.try_wait().unwrap().is_none();
         if cut_off {
