@@ -42,7 +42,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-GEN = "/work/shared/bench/gen_corpus.py"
+GEN = os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py")
 
 
 def die(msg):
