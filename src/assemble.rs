@@ -809,7 +809,7 @@ fn rewrite_links(html: &str, rewrites: &HashMap<String, Option<String>>) -> Stri
         match rewrites.get(&rest[start..end]) {
             Some(Some(url)) => {
                 out.push_str(&rest[..start]);
-                out.push_str(&crate::parse::markdown::escape_attr(url));
+                out.push_str(&crate::text::escape(url));
                 rest = &rest[end..];
             }
             Some(None)

@@ -6,9 +6,9 @@ use crate::config::{self, SiteConfig};
 use crate::diagnostic::{self, Diagnostic};
 use crate::load;
 use crate::parse;
+use crate::render::theme::Theme;
 use crate::render::{self, Outputs};
 use crate::schedule::Schedule;
-use crate::theme::Theme;
 use crate::write::{self, BuildInfo, Manifest, WriteReport};
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -147,7 +147,15 @@ fn parse_files(
 ) -> Result<(Vec<parse::Page>, Vec<Diagnostic>), BuildError> {
     let env = |e: load::IoFailure| BuildError::Environment(e.0);
     let Some(cache) = cache else {
-        return parse::parse_all(files, load::read_content, config, theme, mode).map_err(env);
+        return parse::parse_all(
+            files,
+            load::read_content,
+            config,
+            &theme.manifest,
+            theme,
+            mode,
+        )
+        .map_err(env);
     };
     if cache.inputs != inputs {
         cache.files.clear();
@@ -172,7 +180,8 @@ fn parse_files(
             }
             let bytes = load::read_content(&f).map_err(env)?;
             let key = f.source_path.clone();
-            let (page, diagnostics) = parse::parse_one(bytes, f, config, theme, mode);
+            let (page, diagnostics) =
+                parse::parse_one(bytes, f, config, &theme.manifest, theme, mode);
             Ok((
                 key,
                 Err(CachedFile {
@@ -225,7 +234,7 @@ fn prepare(
     let as_of = match &opts.as_of {
         None => opts.now,
         Some(text) => {
-            parse::front_matter::parse_when(text, &config.tz)
+            crate::time::parse_when(text, &config.tz)
                 .map_err(|m| BuildError::Usage(format!("--as-of: {m}")))?
                 .at
         }
@@ -530,7 +539,7 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
     let as_of = match &opts.as_of {
         None => opts.now,
         Some(text) => {
-            parse::front_matter::parse_when(text, &config.tz)
+            crate::time::parse_when(text, &config.tz)
                 .map_err(|m| BuildError::Usage(format!("--as-of: {m}")))?
                 .at
         }
@@ -549,6 +558,7 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
         std::mem::take(&mut sources.content),
         load::read_content,
         &config,
+        &theme.manifest,
         &theme,
         parse::Mode::Build,
     )

@@ -83,7 +83,7 @@ impl std::fmt::Display for IoFailure {
 pub fn read_config(root: &Path) -> Result<Result<String, Diagnostic>, IoFailure> {
     let path = root.join(crate::config::FILE);
     match std::fs::read(&path) {
-        Ok(bytes) => Ok(crate::parse::decode(crate::config::FILE, bytes)),
+        Ok(bytes) => Ok(crate::text::decode(crate::config::FILE, bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Err(Diagnostic::error(format!(
             "no site.yaml in {}",
             root.display()
@@ -135,7 +135,7 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
     if manifest_path.is_file() {
         let rel = format!("themes/{theme}/theme.yaml");
         let bytes = read(&manifest_path)?;
-        match crate::parse::decode(&rel, bytes) {
+        match crate::text::decode(&rel, bytes) {
             Ok(text) => sources.theme_manifest = Some((rel, text)),
             Err(d) => sources.diagnostics.push(d),
         }
@@ -153,7 +153,7 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         for (rel, path) in files_under(&dir, &canonical_root, &prefix, &mut sources.diagnostics) {
             let source_path = format!("{prefix}/{rel}");
             let bytes = read(&path)?;
-            match crate::parse::decode(&source_path, bytes) {
+            match crate::text::decode(&source_path, bytes) {
                 Ok(text) => {
                     templates.insert(
                         rel.clone(),

@@ -554,7 +554,7 @@ fn verify(
 ) -> Result<(), Vec<Diagnostic>> {
     let sources = crate::load::load(root, config_text.to_string(), &config.theme)
         .map_err(|e| vec![Diagnostic::error(e.0)])?;
-    let theme = crate::theme::Theme::compile(&sources, config)?;
+    let theme = crate::render::theme::Theme::compile(&sources, config)?;
     let file = crate::load::ContentFile {
         source_path: rel.to_string(),
         content_path: rel.strip_prefix("content/").unwrap_or(rel).to_string(),
@@ -564,6 +564,7 @@ fn verify(
         text.as_bytes().to_vec(),
         file,
         config,
+        &theme.manifest,
         &theme,
         crate::parse::Mode::Build,
     );

@@ -71,7 +71,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::front_matter::When;
+    use crate::time::When;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -386,7 +386,7 @@ pub fn check_value(
             serde_json::Value::Null
         }
         (FieldType::Integer, Value::Number(n)) if n.as_i64().is_some() => {
-            crate::config::yaml_to_json(value)
+            crate::yaml::to_json(value)
         }
         (FieldType::Integer, _) => {
             wrong(
@@ -396,7 +396,7 @@ pub fn check_value(
             );
             serde_json::Value::Null
         }
-        (FieldType::Number, Value::Number(_)) => crate::config::yaml_to_json(value),
+        (FieldType::Number, Value::Number(_)) => crate::yaml::to_json(value),
         (FieldType::Number, _) => {
             wrong("a number", errors, "write the number without quotes");
             serde_json::Value::Null
@@ -432,7 +432,7 @@ pub fn check_value(
                 let item_name = format!("{name}[{}]", i + 1);
                 out.push(match &field.items {
                     Some(spec) => check_value(doc, &path, &item_name, spec, item, errors),
-                    None => crate::config::yaml_to_json(item),
+                    None => crate::yaml::to_json(item),
                 });
             }
             serde_json::Value::Array(out)
@@ -448,7 +448,7 @@ pub fn check_value(
             serde_json::Value::Null
         }
         (FieldType::Object, Value::Mapping(m)) => match &field.fields {
-            None => crate::config::yaml_to_json(value),
+            None => crate::yaml::to_json(value),
             Some(fields) => {
                 let mut out = serde_json::Map::new();
                 for (k, v) in m {
@@ -515,7 +515,7 @@ pub fn check_value(
             );
             serde_json::Value::Null
         }
-        (FieldType::Any, v) => crate::config::yaml_to_json(v),
+        (FieldType::Any, v) => crate::yaml::to_json(v),
     }
 }
 

@@ -282,6 +282,37 @@ pub fn describe(v: &Value) -> String {
     }
 }
 
+/// YAML → JSON for values handed to templates (tagged values become their inner value).
+pub fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into()
+            } else if let Some(u) = n.as_u64() {
+                u.into()
+            } else {
+                serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0))
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
+        }
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Mapping(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().map_or_else(|| format!("{k:?}"), str::to_string),
+                        to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+        Value::Tagged(t) => to_json(&t.value),
+    }
+}
+
 /// Converts a located YAML syntax error into a diagnostic pointing into the file.
 fn yaml_error(path: &str, file_text: &str, first_line: usize, e: &serde_yaml::Error) -> Diagnostic {
     let raw = e.to_string();

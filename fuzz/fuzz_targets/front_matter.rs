@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     };
 
     // Decoding: an error exactly when the bytes are not UTF-8, never a panic.
-    let text = match placard::parse::decode(path, bytes.to_vec()) {
+    let text = match placard::text::decode(path, bytes.to_vec()) {
         Ok(t) => {
             assert!(
                 std::str::from_utf8(bytes).is_ok(),
@@ -136,7 +136,7 @@ fuzz_target!(|data: &[u8]| {
             }
             // The theme's declared keys are all present in params (null when unset).
             for key in manifest().fields_for(content_type).keys() {
-                if !front_matter::CORE_KEYS.contains(&key.as_str()) {
+                if !placard::config::CORE_KEYS.contains(&key.as_str()) {
                     assert!(fm.params.contains_key(key), "declared key {key} missing");
                 }
             }

@@ -31,13 +31,13 @@ pub fn manifest() -> &'static ThemeManifest {
 }
 
 /// The real campaign theme (Tera templates and all), compiled once from the repository.
-pub fn theme() -> &'static placard::theme::Theme {
-    static T: OnceLock<placard::theme::Theme> = OnceLock::new();
+pub fn theme() -> &'static placard::render::theme::Theme {
+    static T: OnceLock<placard::render::theme::Theme> = OnceLock::new();
     T.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let sources = placard::load::load(&root, CONFIG.to_string(), "campaign")
             .expect("the repository's theme is readable");
-        placard::theme::Theme::compile(&sources, config())
+        placard::render::theme::Theme::compile(&sources, config())
             .unwrap_or_else(|e| panic!("the campaign theme compiles: {e:?}"))
     })
 }
@@ -97,7 +97,7 @@ impl Shortcodes for FakeShortcodes {
                 Some(serde_json::Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             };
-            placard::parse::markdown::escape_attr(&v)
+            placard::text::escape(&v)
         };
         match name {
             "note" => Ok(format!(

@@ -900,7 +900,7 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
             }
         } else if let Some(html) = &p.body.summary_html {
             // The text before `<!-- more -->` is the summary of a page without `summary:`.
-            let n = crate::render::context::strip_tags(html).chars().count();
+            let n = crate::text::strip_tags(html).chars().count();
             if n > MAX_SUMMARY {
                 let d = Diagnostic::warning(format!("the summary (the text before `<!-- more -->`) is {n} characters long; search results and link previews show about {MAX_SUMMARY}"))
                     .rule("summary-length")

@@ -4,35 +4,16 @@
 //!
 //! Pure: text in, values and diagnostics out. Line numbers always refer to the `.md` file.
 
+use crate::config::CORE_KEYS;
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schema::{Field, ThemeManifest};
+use crate::time::{When, parse_when};
 use crate::yaml::{Doc, Step};
-use jiff::Timestamp;
 use std::collections::BTreeMap;
 
 /// Front matter larger than this is refused before the YAML parser sees it.
 pub const MAX_FRONT_MATTER: usize = 256 * 1024;
-
-/// The keys placard itself understands, on every page.
-pub const CORE_KEYS: &[&str] = &[
-    "title",
-    "summary",
-    "date",
-    "updated",
-    "draft",
-    "publish_at",
-    "expire_at",
-    "review_by",
-    "slug",
-    "aliases",
-    "weight",
-    "template",
-    "image",
-    "image_alt",
-];
-/// Keys only a section's `_index.md` may carry.
-pub const SECTION_KEYS: &[&str] = &["sort_by"];
 
 /// A file split into its parts. `body_line` is the 1-based line of the file the body starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,14 +89,6 @@ fn too_big(path: &str, text: &str) -> Diagnostic {
     .with_hint("front matter holds a page's settings; move long text into the body")
 }
 
-/// A point in time from front matter, with the line it was written on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct When {
-    pub at: Timestamp,
-    /// Whether only a date was written (no time of day).
-    pub date_only: bool,
-}
-
 /// The typed front matter of one page or section.
 #[derive(Clone, Debug, Default)]
 pub struct FrontMatter {
@@ -176,7 +149,7 @@ pub fn parse(
 
     let mut known: Vec<&str> = CORE_KEYS.to_vec();
     if is_section {
-        known.extend_from_slice(SECTION_KEYS);
+        known.extend_from_slice(crate::config::SECTION_KEYS);
     }
     known.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
     known.extend(
@@ -190,7 +163,7 @@ pub fn parse(
             d = d.with_hint("");
         }
         let key = d.message.split('`').nth(1).unwrap_or_default().to_string();
-        if !is_section && SECTION_KEYS.contains(&key.as_str()) {
+        if !is_section && crate::config::SECTION_KEYS.contains(&key.as_str()) {
             d.message = format!("`{key}` belongs in a section's `_index.md`, not in a page");
             d.hint = Some("move it to the `_index.md` of this folder".into());
         }
@@ -409,39 +382,6 @@ fn when(doc: &Doc<'_>, key: &str, config: &SiteConfig) -> Result<Option<When>, D
         doc.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
             .with_hint(format!("write `{key}: 2026-03-03` or `{key}: 2026-03-03T09:30` (site time zone) or with an offset, `2026-03-03T09:30:00+00:00`"))
     })
-}
-
-/// Parses a time as written in front matter or on the command line (`--as-of`).
-pub fn parse_when(text: &str, tz: &jiff::tz::TimeZone) -> Result<When, String> {
-    let t = text.trim();
-    if let Ok(ts) = t.parse::<Timestamp>() {
-        return Ok(When {
-            at: ts,
-            date_only: false,
-        });
-    }
-    if t.len() == 10 {
-        return match t.parse::<jiff::civil::Date>() {
-            Ok(d) => d
-                .to_zoned_datetime(tz.clone())
-                .map(|z| When {
-                    at: z.timestamp(),
-                    date_only: true,
-                })
-                .map_err(|e| format!("`{t}` cannot be placed in the site's time zone ({e})")),
-            Err(e) => Err(format!("`{t}` is not a valid date ({e})")),
-        };
-    }
-    match t.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-        Ok(dt) => dt
-            .to_zoned_datetime(tz.clone())
-            .map(|z| When {
-                at: z.timestamp(),
-                date_only: false,
-            })
-            .map_err(|e| format!("`{t}` cannot be placed in the site's time zone ({e})")),
-        Err(e) => Err(format!("`{t}` is not a valid date or time ({e})")),
-    }
 }
 
 fn date(doc: &Doc<'_>, key: &str) -> Result<Option<jiff::civil::Date>, Diagnostic> {

@@ -11,7 +11,7 @@ use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::{HashMap, HashSet};
 
 /// What the theme offers to the Markdown renderer.
-pub trait Shortcodes {
+pub trait Shortcodes: Sync {
     /// The arguments a shortcode accepts (name, required, type name), or `None` when the theme
     /// has no such shortcode.
     fn arguments(&self, name: &str) -> Option<Vec<ArgSpec>>;
@@ -213,7 +213,7 @@ impl State<'_, '_> {
     /// the top level, the summary HTML.
     fn fragment(&mut self, text: &str, base: usize, top: bool) -> (String, Option<String>) {
         self.depth += 1;
-        let (calls, scan_errors) = shortcodes::scan(text);
+        let (calls, scan_errors) = shortcodes::scan(text, options(false));
         let room = MAX_SCAN_ERRORS.saturating_sub(self.scan_errors);
         self.scan_errors += scan_errors.len().min(room);
         self.unreported += scan_errors.len().saturating_sub(room);
@@ -655,7 +655,7 @@ impl State<'_, '_> {
         let mut inner_html = String::new();
         pulldown_cmark::html::push_html(&mut inner_html, inner.into_iter());
         let lvl = level as u8;
-        let id_attr = escape_attr(&id);
+        let id_attr = crate::text::escape(&id);
         let html = if has_link {
             format!("<h{lvl} id=\"{id_attr}\">{inner_html}</h{lvl}>\n")
         } else {
@@ -875,21 +875,6 @@ fn unsafe_scheme(url: &str) -> Option<String> {
         "http" | "https" | "mailto" | "tel" => None,
         _ => Some(lower),
     }
-}
-
-pub fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Removes scripts, event handlers, unsafe URLs and unknown tags from HTML that holds raw

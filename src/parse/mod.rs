@@ -9,7 +9,7 @@ pub mod shortcodes;
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::load::{ContentFile, IoFailure};
-use crate::theme::Theme;
+use crate::schema::ThemeManifest;
 use front_matter::FrontMatter;
 use markdown::Body;
 use rayon::prelude::*;
@@ -49,7 +49,8 @@ pub fn parse_all<R>(
     files: Vec<ContentFile>,
     read: R,
     config: &SiteConfig,
-    theme: &Theme,
+    schema: &ThemeManifest,
+    shortcodes: &dyn markdown::Shortcodes,
     mode: Mode,
 ) -> Result<(Vec<Page>, Vec<Diagnostic>), IoFailure>
 where
@@ -57,7 +58,7 @@ where
 {
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
         .into_par_iter()
-        .map(|f| Ok(parse_one(read(&f)?, f, config, theme, mode)))
+        .map(|f| Ok(parse_one(read(&f)?, f, config, schema, shortcodes, mode)))
         .collect::<Result<_, IoFailure>>()?;
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Vec::new();
@@ -81,47 +82,18 @@ pub enum Mode {
     Check,
 }
 
-/// Decodes bytes as UTF-8, dropping a BOM and turning CRLF, and a lone CR (old Mac line
-/// ends), into LF: the YAML parser and Markdown both count a lone CR as a line end, so every
-/// line number placard gives must too.
-pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
-    let mut text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let good = &e.as_bytes()[..valid];
-            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-            let col = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            return Err(Diagnostic::error(format!("invalid UTF-8 at line {line}"))
-                .in_file(path)
-                .at_line(line)
-                .with_hint(format!(
-                    "byte {} (column {col}) is not UTF-8; save the file as UTF-8 in your editor",
-                    valid + 1
-                )));
-        }
-    };
-    if text.starts_with('\u{FEFF}') {
-        text.drain(..'\u{FEFF}'.len_utf8());
-    }
-    Ok(if text.contains('\r') {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text
-    })
-}
-
 /// Parses one content file from its bytes: its page, if it has no errors, and its diagnostics.
 pub fn parse_one(
     bytes: Vec<u8>,
     file: ContentFile,
     config: &SiteConfig,
-    theme: &Theme,
+    schema: &ThemeManifest,
+    shortcodes: &dyn markdown::Shortcodes,
     mode: Mode,
 ) -> (Option<Page>, Vec<Diagnostic>) {
     let for_check = mode == Mode::Check;
     let path = file.source_path.as_str();
-    let text = match decode(path, bytes) {
+    let text = match crate::text::decode(path, bytes) {
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };
@@ -158,7 +130,7 @@ pub fn parse_one(
         is_section,
         &content_type,
         config,
-        &theme.manifest,
+        schema,
     ) {
         Ok(f) => Some(f),
         Err(mut d) => {
@@ -181,7 +153,7 @@ pub fn parse_one(
         &source,
         config.markdown.smart_punctuation,
         config.markdown.raw_html,
-        theme,
+        shortcodes,
     );
     diagnostics.append(&mut d);
     if diagnostics.len() > MAX_PER_FILE || body.unreported > 0 {

@@ -4,7 +4,7 @@
 //!
 //! Pure: text in, shortcode calls and diagnostics (as messages with byte offsets) out.
 
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use std::ops::Range;
 
 /// An argument value as written.
@@ -58,13 +58,12 @@ pub struct ScanError {
     pub hint: String,
 }
 
-/// Byte ranges of inline code and code blocks, inside which nothing is expanded.
-pub fn code_ranges(text: &str) -> Vec<Range<usize>> {
+/// Byte ranges of inline code and code blocks, inside which nothing is expanded, as Markdown
+/// with `options` reads them.
+pub fn code_ranges(text: &str, options: Options) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut block_start = None;
-    for (event, range) in
-        Parser::new_ext(text, crate::parse::markdown::options(false)).into_offset_iter()
-    {
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
             Event::Code(_) => out.push(range),
             Event::Start(Tag::CodeBlock(_)) => block_start = Some(range.start),
@@ -91,13 +90,14 @@ enum ShortcodeTag {
 
 /// Finds the top-level shortcode calls in `text` (block bodies are scanned by the caller when
 /// it renders them). One pass over the text, then blocks are matched with a stack, so the time
-/// stays linear however many tags there are.
-pub fn scan(text: &str) -> (Vec<Call>, Vec<ScanError>) {
+/// stays linear however many tags there are. `options` are the Markdown options the text is
+/// rendered with (they decide what is code).
+pub fn scan(text: &str, options: Options) -> (Vec<Call>, Vec<ScanError>) {
     // Most pages have no shortcodes: skip the extra Markdown pass that finds code.
     if !text.contains("{{") && !text.contains("{%") {
         return (Vec::new(), Vec::new());
     }
-    let code = code_ranges(text);
+    let code = code_ranges(text, options);
     let (tags, mut errors) = tags(text, &code);
     let mut calls = Vec::new();
     let mut open: Vec<Call> = Vec::new();
@@ -350,10 +350,14 @@ fn err(offset: usize, message: &str, hint: &str) -> ScanError {
 mod tests {
     use super::*;
 
+    fn scan_str(text: &str) -> (Vec<Call>, Vec<ScanError>) {
+        scan(text, Options::ENABLE_TABLES)
+    }
+
     #[test]
     fn finds_inline_and_block_calls() {
         let text = "a {{ stat(value=\"970\", label='knives', n=3, big=true) }} b\n\n{% callout(kind=\"info\") %}\nHello {{ stat(value=\"1\") }}\n{% end %}\n";
-        let (calls, errors) = scan(text);
+        let (calls, errors) = scan(text, Options::ENABLE_TABLES);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].name, "stat");
@@ -368,7 +372,7 @@ mod tests {
     #[test]
     fn never_inside_code() {
         let text = "`{{ stat(value=\"1\") }}`\n\n```\n{% callout() %}\n```\n\n    {{ stat() }}\n";
-        let (calls, errors) = scan(text);
+        let (calls, errors) = scan(text, Options::ENABLE_TABLES);
         assert!(
             calls.is_empty() && errors.is_empty(),
             "{calls:?} {errors:?}"
@@ -378,22 +382,22 @@ mod tests {
     #[test]
     fn nested_blocks_match_their_own_end() {
         let text = "{% outer() %}\n{% inner() %}x{% end %}\n{% end %}";
-        let (calls, _) = scan(text);
+        let (calls, _) = scan(text, Options::ENABLE_TABLES);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].range, 0..text.len());
     }
 
     #[test]
     fn unclosed_and_malformed_calls_are_errors() {
-        let (_, e) = scan("{% callout(kind=\"info\") %}\ntext\n");
+        let (_, e) = scan_str("{% callout(kind=\"info\") %}\ntext\n");
         assert_eq!(e[0].message, "block shortcode `callout` is never closed");
-        let (_, e) = scan("{{ stat(value=\"1\" }}");
+        let (_, e) = scan_str("{{ stat(value=\"1\" }}");
         assert_eq!(e[0].message, "expected `,` or `)` after an argument");
-        let (_, e) = scan("{{ stat(value=970 label=\"x\") }}");
+        let (_, e) = scan_str("{{ stat(value=970 label=\"x\") }}");
         assert!(!e.is_empty());
-        let (_, e) = scan("{{ stat(value=\"1\") %}");
+        let (_, e) = scan_str("{{ stat(value=\"1\") %}");
         assert_eq!(e[0].message, "shortcode `stat` is not closed with `}}`");
-        let (c, e) = scan("plain {{ braces }} and {% not a call %}");
+        let (c, e) = scan_str("plain {{ braces }} and {% not a call %}");
         assert!(c.is_empty() && e.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! (with `charset=utf-8` for text), `Cache-Control` from the target's rules, else immutable for
 //! fingerprinted files and a short, revalidated `max-age` for everything else. Pure.
 
-use super::target::Target;
+use crate::config::publish::Target;
 
 /// `Content-Type` for an output path.
 pub fn content_type(path: &str) -> &'static str {

@@ -16,8 +16,8 @@
 pub mod credentials;
 pub mod headers;
 pub mod s3;
-pub mod target;
 
+pub use crate::config::publish::{PublishConfig, Target};
 use crate::config::{self, SiteConfig};
 use crate::diagnostic::Diagnostic;
 use crate::write::{self, Manifest};
@@ -30,7 +30,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-pub use target::{PublishConfig, Target};
 
 /// How to publish.
 #[derive(Clone, Debug)]

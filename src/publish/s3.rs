@@ -12,7 +12,7 @@
 //! The only I/O is HTTP to the target's endpoint.
 
 use super::credentials::Credentials;
-use super::target::{Target, is_loopback};
+use crate::config::publish::{Target, is_loopback};
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};

@@ -38,27 +38,6 @@ fn opt_str(s: Option<&str>) -> Value {
     s.map_or_else(Value::none, Value::from)
 }
 
-/// Summary text without tags, for pages that give no `summary` key.
-pub fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let decoded = out
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 pub fn url(config: &SiteConfig, path: &str) -> String {
     format!("{}{}", config.base_path(), path.trim_start_matches('/'))
 }
@@ -89,7 +68,7 @@ fn page_fields(
         None => Value::from_serializable(&page.front.params),
     };
     let fm = &page.front;
-    let when = |w: &Option<crate::parse::front_matter::When>| {
+    let when = |w: &Option<crate::time::When>| {
         w.as_ref().map_or_else(Value::none, |w| {
             if w.date_only {
                 Value::from(w.at.to_zoned_datetime(config.tz.clone()).date().to_string())
@@ -98,14 +77,16 @@ fn page_fields(
             }
         })
     };
-    let summary_text = fm
-        .summary
-        .clone()
-        .or_else(|| page.body.summary_html.as_deref().map(strip_tags));
+    let summary_text = fm.summary.clone().or_else(|| {
+        page.body
+            .summary_html
+            .as_deref()
+            .map(crate::text::strip_tags)
+    });
     let summary_html = page.body.summary_html.clone().or_else(|| {
         fm.summary
             .as_ref()
-            .map(|s| format!("<p>{}</p>", crate::parse::markdown::escape_attr(s)))
+            .map(|s| format!("<p>{}</p>", crate::text::escape(s)))
     });
     vec![
         ("title", fm.title.clone().into()),

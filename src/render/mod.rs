@@ -4,18 +4,19 @@
 //! and the files from `content/`. Pure: nothing here touches the disk.
 
 pub mod context;
-pub mod format;
+pub mod theme;
+
 mod xml;
 
 use crate::assemble::Site;
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schedule::Schedule;
-use crate::theme::{INDEX_VAR, Theme};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use tera::{Context, Value};
+use theme::{INDEX_VAR, Theme};
 
 /// Output path (relative to the output folder, `/`-separated) → content.
 pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;

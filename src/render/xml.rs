@@ -3,7 +3,7 @@
 
 use crate::assemble::Site;
 use crate::config::SiteConfig;
-use crate::parse::markdown::escape_attr as escape;
+use crate::text::escape;
 
 /// An Atom feed of the dated pages among `pages`, newest first.
 pub fn atom(

@@ -1,7 +1,7 @@
 //! The live-reload event stream (server-sent events). A new connection first gets `hello` with
 //! the current build's version, so a page loaded just before a rebuild still reloads.
 
-use super::Shared;
+use super::state::Shared;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;

@@ -4,7 +4,8 @@
 //! rebinding); no CORS headers. HTML pages get the live-reload script and, while the last
 //! rebuild has failed, an overlay with its errors.
 
-use super::{Shared, Signal};
+use super::events;
+use super::state::{Shared, Signal, Snapshot};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
@@ -39,7 +40,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request<Body>) -
     let uri = request.uri().clone();
     let mut response = match uri.path() {
         "/__placard/live.js" => asset("text/javascript; charset=utf-8", LIVE_JS.as_bytes()),
-        "/__placard/events" => super::events::stream(&shared),
+        "/__placard/events" => events::stream(&shared),
         _ => page(&shared, &uri),
     };
     let headers = response.headers_mut();
@@ -166,7 +167,7 @@ pub fn output_key(raw: &str) -> Option<String> {
     })
 }
 
-fn file(snapshot: &super::Snapshot, key: &str, bytes: &[u8], status: StatusCode) -> Response {
+fn file(snapshot: &Snapshot, key: &str, bytes: &[u8], status: StatusCode) -> Response {
     let ty = content_type(key);
     let body = if ty.starts_with("text/html") {
         Body::from(inject(bytes, snapshot))
@@ -198,7 +199,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 
 /// The live-reload script (and the error overlay, while the last rebuild failed) before
 /// `</body>`.
-fn inject(html: &[u8], snapshot: &super::Snapshot) -> Vec<u8> {
+fn inject(html: &[u8], snapshot: &Snapshot) -> Vec<u8> {
     let mut extra = String::new();
     if let Some(overlay) = &snapshot.overlay {
         extra.push_str(overlay);

@@ -9,11 +9,13 @@
 
 mod events;
 pub mod http;
+mod state;
 mod watch;
 
 use crate::build::{BuildError, BuildOptions};
 use crate::diagnostic::Diagnostic;
 use crate::render::Outputs;
+use state::{Shared, Signal, Snapshot};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, RwLock};
@@ -52,51 +54,6 @@ pub enum ServeEvent<'a> {
         millis: u128,
         diagnostics: &'a [Diagnostic],
     },
-}
-
-/// What the browser sees: the last good outputs, and the errors of the last build if it failed.
-pub struct Snapshot {
-    pub outputs: Arc<Outputs>,
-    /// The error overlay's HTML, while the last build has failed.
-    pub overlay: Option<String>,
-    /// Bumped with every published change.
-    pub version: u64,
-}
-
-/// What open pages are told.
-#[derive(Clone, Debug)]
-pub enum Signal {
-    /// Reload pages showing these outputs (`news/x/index.html`), or every page for `None`.
-    Reload {
-        version: u64,
-        paths: Option<Vec<String>>,
-    },
-    /// Only stylesheets changed: (old URL, new URL) pairs.
-    Css {
-        version: u64,
-        swaps: Vec<(String, String)>,
-    },
-}
-
-pub struct Shared {
-    state: RwLock<Arc<Snapshot>>,
-    signals: broadcast::Sender<Signal>,
-    /// `Host` header values this server answers.
-    hosts: Vec<String>,
-}
-
-impl Shared {
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        Arc::clone(&self.state.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    fn publish(&self, snapshot: Snapshot, signal: Option<Signal>) {
-        *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
-        if let Some(s) = signal {
-            // No open page is not an error.
-            let _ = self.signals.send(s);
-        }
-    }
 }
 
 /// Serves the site until the process is stopped. Returns only on a startup failure.
@@ -458,7 +415,7 @@ fn overlay(diagnostics: &[Diagnostic]) -> String {
         );
         html.push_str(if d.is_error() { "#d4351c" } else { "#ffdd00" });
         html.push_str("\">");
-        html.push_str(&crate::parse::markdown::escape_attr(&d.render()));
+        html.push_str(&crate::text::escape(&d.render()));
         html.push_str("</pre>");
     }
     html.push_str(

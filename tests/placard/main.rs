@@ -13,6 +13,7 @@ mod bundled;
 mod check;
 mod errors;
 mod hostile;
+mod layers;
 mod output;
 mod properties;
 mod publish;

@@ -7,9 +7,9 @@
 //! (set by CI) a missing rclone is a failure.
 
 use crate::support::{bundled_site, placard, stderr, stdout};
+use placard::config::publish::Target;
 use placard::publish::credentials::{Credentials, Secret};
 use placard::publish::s3::Store;
-use placard::publish::target::Target;
 use std::collections::BTreeMap;
 use std::collections::HashSet;
 use std::io::{Read, Write};

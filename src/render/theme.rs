@@ -337,11 +337,11 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         |n: tera::Number, kw: Kwargs, _: &State| -> TeraResult<String> {
             let currency = kw.get::<&str>("currency")?.unwrap_or("GBP");
             let exact = kw.get::<bool>("exact")?.unwrap_or(false);
-            crate::render::format::money(n.as_float(), currency, exact).map_err(Error::message)
+            crate::format::money(n.as_float(), currency, exact).map_err(Error::message)
         },
     );
     tera.register_filter("number", |n: tera::Number, _: Kwargs, _: &State| {
-        crate::render::format::number(n.as_float())
+        crate::format::number(n.as_float())
     });
     let language = config.language.clone();
     let tz = config.tz.clone();
@@ -349,7 +349,7 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         "date",
         move |s: &str, kw: Kwargs, _: &State| -> TeraResult<String> {
             let format = kw.get::<&str>("format")?.unwrap_or("long");
-            crate::render::format::date(s, format, &language, &tz).map_err(Error::message)
+            crate::format::date(s, format, &language, &tz).map_err(Error::message)
         },
     );
     let base_url = config.base_url.clone();

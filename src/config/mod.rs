@@ -1,11 +1,34 @@
 //! `site.yaml` → [`SiteConfig`], strictly: every key is known and typed, unknown keys are errors
 //! with a "did you mean". Pure: takes the file's text.
 
+pub mod publish;
+
 use crate::diagnostic::Diagnostic;
 use crate::yaml::{Doc, Step};
 use serde_yaml::Value;
 
 pub const FILE: &str = "site.yaml";
+
+/// The front-matter keys placard itself reads, on every page: part of the content model, so
+/// site.yaml's taxonomies may not take these names.
+pub const CORE_KEYS: &[&str] = &[
+    "title",
+    "summary",
+    "date",
+    "updated",
+    "draft",
+    "publish_at",
+    "expire_at",
+    "review_by",
+    "slug",
+    "aliases",
+    "weight",
+    "template",
+    "image",
+    "image_alt",
+];
+/// Keys only a section's `_index.md` may carry.
+pub const SECTION_KEYS: &[&str] = &["sort_by"];
 
 /// The site's settings.
 #[derive(Clone, Debug)]
@@ -25,7 +48,7 @@ pub struct SiteConfig {
     /// Free-form settings for the theme, passed to templates as `config.params`.
     pub params: serde_json::Value,
     /// Where `placard publish` sends the site.
-    pub publish: crate::publish::PublishConfig,
+    pub publish: publish::PublishConfig,
     /// How `placard check` judges the site.
     pub check: CheckSettings,
 }
@@ -107,11 +130,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
     parse_inner(text).map_err(|mut errors| {
         // A line holding a credential is never shown back, whatever the problem with it.
         for d in &mut errors {
-            if let Some(hidden) = d
-                .source_line
-                .as_deref()
-                .and_then(crate::publish::target::redact_line)
-            {
+            if let Some(hidden) = d.source_line.as_deref().and_then(publish::redact_line) {
                 d.source_line = Some(hidden);
             }
         }
@@ -204,7 +223,7 @@ fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
     let outputs = outputs(&doc, &mut errors);
     let params = match doc.get("params") {
         None => serde_json::Value::Object(Default::default()),
-        Some(v @ Value::Mapping(_)) => yaml_to_json(v),
+        Some(v @ Value::Mapping(_)) => crate::yaml::to_json(v),
         Some(v) => {
             errors.push(doc.error_at(
                 &[Step::Key("params")],
@@ -216,7 +235,7 @@ fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
             serde_json::Value::Null
         }
     };
-    let publish = crate::publish::target::parse(&doc, &mut errors);
+    let publish = publish::parse(&doc, &mut errors);
     let check = check_settings(&doc, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
@@ -348,7 +367,7 @@ fn taxonomies(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> Vec<Taxonomy> {
             );
             continue;
         }
-        if crate::parse::front_matter::CORE_KEYS.contains(&name.as_str()) {
+        if CORE_KEYS.contains(&name.as_str()) {
             errors.push(doc.error_at(
                 &at,
                 format!("taxonomy name `{name}` is already a front-matter key"),
@@ -545,39 +564,6 @@ fn title_case(s: &str) -> String {
         }
     }
     out
-}
-
-/// YAML → JSON for values handed to templates (tagged values become their inner value).
-pub fn yaml_to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into()
-            } else if let Some(u) = n.as_u64() {
-                u.into()
-            } else {
-                serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0))
-                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
-            }
-        }
-        Value::String(s) => serde_json::Value::String(s.clone()),
-        Value::Sequence(items) => {
-            serde_json::Value::Array(items.iter().map(yaml_to_json).collect())
-        }
-        Value::Mapping(m) => serde_json::Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().map_or_else(|| format!("{k:?}"), str::to_string),
-                        yaml_to_json(v),
-                    )
-                })
-                .collect(),
-        ),
-        Value::Tagged(t) => yaml_to_json(&t.value),
-    }
 }
 
 #[cfg(test)]
