@@ -50,3 +50,4 @@ pub mod check;
 pub mod publish;
 pub mod scaffold;
 pub mod serve;
+pub mod status;

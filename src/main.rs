@@ -293,7 +293,7 @@ fn main() -> ExitCode {
         Command::Status { json, as_of } => {
             let mut opts = BuildOptions::new(cli.root);
             opts.as_of = as_of;
-            match placard::build::status(&opts) {
+            match placard::status::status(&opts) {
                 Err(BuildError::Content(diagnostics)) => {
                     print_diagnostics(&diagnostics);
                     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -340,7 +340,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_status(status: &placard::build::Status) {
+fn print_status(status: &placard::status::Status) {
     let width = status
         .pages
         .iter()
@@ -521,13 +521,6 @@ fn serve(
                 } else {
                     String::new()
                 }
-            );
-        }
-        ServeEvent::Previewed { pages, millis } => {
-            println!(
-                "Rendered the {} changed page{} in {millis} ms",
-                pages,
-                if pages == 1 { "" } else { "s" }
             );
         }
         ServeEvent::Built {

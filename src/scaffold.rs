@@ -560,14 +560,17 @@ fn verify(
         content_path: rel.strip_prefix("content/").unwrap_or(rel).to_string(),
         file: root.join(rel),
     };
-    let (_, diagnostics) = crate::parse::parse_one(
-        text.as_bytes().to_vec(),
-        file,
+    let settings = crate::parse::Settings {
         config,
-        &theme.manifest,
-        &theme,
-        crate::parse::Mode::Build,
-    );
+        schema: &theme.manifest,
+        shortcodes: &theme,
+        mode: crate::parse::Mode::Build,
+    };
+    // Its links are not followed: a new page is a draft, in no output.
+    let diagnostics = match crate::parse::read(text.as_bytes().to_vec(), &file, &settings) {
+        Ok(draft) => crate::parse::finish(draft, None, &settings).1,
+        Err(d) => d,
+    };
     if diagnostics.iter().any(Diagnostic::is_error) {
         Err(diagnostics)
     } else {

@@ -1,6 +1,8 @@
-//! Drafts and embargoes: whether a page exists in a build made at a given instant, and whether
-//! it is there only as a preview. Pure.
+//! Drafts and embargoes: whether a page exists in a build made at a given instant, whether it
+//! is there only as a preview, and the one rule that carries a section's state to everything
+//! under it ([`HiddenSections`]). Pure.
 
+use crate::parse::PageFile;
 use crate::parse::front_matter::FrontMatter;
 use jiff::Timestamp;
 
@@ -65,6 +67,59 @@ impl Schedule {
     /// Whether this build shows anything the live site must not show yet.
     pub fn is_preview(&self) -> bool {
         self.preview || self.drafts || self.as_of > self.now
+    }
+}
+
+/// The sections that are not in a build (a draft, embargoed or expired `_index.md`), which take
+/// everything under their folder along: pages, subsections and files. The home page's
+/// `_index.md` hides nothing.
+#[derive(Clone, Debug, Default)]
+pub struct HiddenSections {
+    /// (folder, source path of its `_index.md`), outermost first.
+    sections: Vec<(String, String)>,
+}
+
+impl HiddenSections {
+    /// The sections among `pages` that `in_build` leaves out.
+    pub fn new<'a>(
+        pages: impl IntoIterator<Item = (&'a PageFile, &'a FrontMatter)>,
+        in_build: impl Fn(&FrontMatter) -> bool,
+    ) -> HiddenSections {
+        let mut sections: Vec<(String, String)> = pages
+            .into_iter()
+            .filter(|(f, fm)| f.is_section && !f.dir.is_empty() && !in_build(fm))
+            .map(|(f, _)| (f.dir.clone(), f.source_path.clone()))
+            .collect();
+        sections.sort_by_key(|(dir, _)| dir.len());
+        HiddenSections { sections }
+    }
+
+    /// The source path of the outermost hidden section whose folder holds `dir`.
+    pub fn holding(&self, dir: &str) -> Option<&str> {
+        self.sections
+            .iter()
+            .find(|(h, _)| {
+                dir == h
+                    || dir
+                        .strip_prefix(h.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .map(|(_, source)| source.as_str())
+    }
+
+    /// The hidden section, other than the file's own, that takes `file` along.
+    pub fn holder(&self, file: &PageFile) -> Option<&str> {
+        self.sections
+            .iter()
+            .filter(|(_, source)| *source != file.source_path)
+            .find(|(h, _)| {
+                file.dir == *h
+                    || file
+                        .dir
+                        .strip_prefix(h.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .map(|(_, source)| source.as_str())
     }
 }
 

@@ -1,5 +1,5 @@
-//! A content file's bytes → `parse::decode` → `front_matter::split` → `front_matter::parse`,
-//! as `parse::parse_one` calls them, against the campaign theme's schema.
+//! A content file's bytes → `text::decode` → `front_matter::split` → `front_matter::parse`,
+//! as `parse::read` calls them, against the campaign theme's schema.
 //!
 //! Input: the first byte picks the kind of file (page or section `_index.md`, and the content
 //! type: `default`, `initiatives` or an undeclared one); the rest is the file's bytes.

@@ -1,17 +1,19 @@
-//! Markdown body + shortcodes → HTML: `parse::markdown::render` as `parse::parse_one` calls it
+//! Markdown body + shortcodes → HTML: `parse::markdown::render` as `parse::finish` calls it
 //! (noncharacters replaced, front matter split off, the body's offset in the file).
 //!
 //! Input: the first byte's bits choose `markers` (bit 0, what `placard check` uses),
 //! `raw_html` (bit 1), `smart_punctuation` (bit 2) and the shortcodes: the real campaign theme
 //! with its Tera templates (bit 3) or a small stand-in set (`note` with a body, `link` with a
-//! `url` argument, `stat` with typed values, `broken` whose template fails). The rest is the
-//! file, read as UTF-8 with invalid bytes replaced.
+//! `url` argument, `stat` with typed values, `broken` whose template fails); bit 4 renders it as
+//! a live page, its `@/` links resolved by a stand-in (`p.md` live, `draft.md` not in the
+//! build, the rest missing). The rest is the file, read as UTF-8 with invalid bytes replaced.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use placard::parse::markdown::{self, SOURCE_MARK, Shortcodes, Source};
+use placard::parse::markdown::{self, Links, SOURCE_MARK, Shortcodes, Source};
 use placard_fuzz::{
-    FakeShortcodes, assert_no_script, check_diagnostics, is_nonchar, strip_nonchars, theme,
+    FakeLinks, FakeShortcodes, assert_no_script, check_diagnostics, is_nonchar, strip_nonchars,
+    theme,
 };
 use std::collections::HashSet;
 
@@ -41,7 +43,17 @@ fuzz_target!(|data: &[u8]| {
         body_offset,
         markers,
     };
-    let (out, diagnostics) = markdown::render(body, &source, smart, raw_html, shortcodes);
+    let options = placard::config::MarkdownOptions {
+        raw_html,
+        smart_punctuation: smart,
+    };
+    // Bit 4: the page is live, and its `@/` links are resolved (to `p.md`, a live page; to
+    // `draft.md`, a page not in the build; anything else is missing).
+    let links: Option<&dyn Links> = (flags & 16 != 0).then_some(&FakeLinks as &dyn Links);
+    let rendered = markdown::render(body, &source, &options, shortcodes, links);
+    let out = rendered.body;
+    let mut diagnostics = rendered.problems;
+    diagnostics.extend(rendered.link_problems);
     check_diagnostics(&diagnostics, &text, false);
 
     let html: &str = &out.html;

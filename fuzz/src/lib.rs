@@ -6,7 +6,7 @@
 
 use placard::config::SiteConfig;
 use placard::diagnostic::Diagnostic;
-use placard::parse::markdown::{ArgSpec, Shortcodes};
+use placard::parse::markdown::{ArgSpec, Link, Links, Shortcodes};
 use placard::schema::ThemeManifest;
 use std::path::{Component, Path};
 use std::sync::OnceLock;
@@ -40,6 +40,20 @@ pub fn theme() -> &'static placard::render::theme::Theme {
         placard::render::theme::Theme::compile(&sources, config())
             .unwrap_or_else(|e| panic!("the campaign theme compiles: {e:?}"))
     })
+}
+
+/// The other pages of a fuzzed page: `p.md` is live, `draft.md` is not in the build, anything
+/// else is missing.
+pub struct FakeLinks;
+
+impl Links for FakeLinks {
+    fn resolve(&self, content_path: &str) -> Link {
+        match content_path {
+            "p.md" => Link::Url("/p/".into()),
+            "draft.md" => Link::NotLive,
+            _ => Link::Missing { near: None },
+        }
+    }
 }
 
 /// A small shortcode set: a block shortcode with a body and an argument limited to listed

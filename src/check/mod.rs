@@ -3,16 +3,20 @@
 //! pages, statistics that are stale or quoted with two values, pages past their review date,
 //! and (with `--external`) links to other sites that are broken.
 //!
-//! Takes the site rendered in memory with source marks ([`crate::build::render_for_check`]);
+//! Takes the site rendered in memory with source marks (`build::render_site` in check mode);
 //! each finding on a rendered page is traced back to the Markdown line it came from, or to the
 //! template line that made it. Only [`external`] touches the network, and only when asked.
 
 pub mod external;
 pub mod html;
 
-use crate::build::{self, BuildError, BuildOptions, CheckInput};
+use crate::build::{self, BuildError, BuildOptions};
+use crate::config::SiteConfig;
 use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::load::TemplateFile;
 use crate::parse::Page;
+use crate::render::{Outputs, PageOutput};
+use crate::schedule::Schedule;
 use html::{Found, Origin, Scan, TagSketch};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,7 +79,7 @@ const MAX_SUMMARY: usize = 160;
 /// Checks the site. Content errors are findings, not failures: only a broken site.yaml or
 /// theme (nothing can be rendered) or a failing disk is an `Err`.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
-    let input = build::render_for_check(&opts.build)?;
+    let input = CheckInput::render(&opts.build)?;
     let locator = Locator::new(&input);
     let asset_html: HashMap<&str, &str> = input
         .site
@@ -160,6 +164,41 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
         files: input.outputs.len(),
         external_checked,
     })
+}
+
+/// What `check` works on: the site rendered in memory with source marks in its HTML, and
+/// every diagnostic of the run, errors included.
+struct CheckInput {
+    config: SiteConfig,
+    site: crate::assemble::Site,
+    outputs: Outputs,
+    /// For each HTML output made from a template: the source it was made for and the template.
+    pages: Vec<PageOutput>,
+    templates: Vec<TemplateFile>,
+    schedule: Schedule,
+    diagnostics: Vec<Diagnostic>,
+    /// URL paths of live pages whose files have errors: links to them are not reported again.
+    failed: HashSet<String>,
+}
+
+impl CheckInput {
+    /// Every stage but `write`, in check mode: pages with errors are left out and the rest go
+    /// on, so that one run reports everything. Fails only when nothing can be rendered at all
+    /// (site.yaml or the theme are broken) or the disk fails.
+    fn render(opts: &BuildOptions) -> Result<CheckInput, BuildError> {
+        let rendered = build::render_site(opts, crate::parse::Mode::Check, None)?;
+        let p = rendered.prepared;
+        Ok(CheckInput {
+            pages: crate::render::page_outputs(&p.site),
+            config: p.config,
+            site: p.site,
+            outputs: rendered.outputs,
+            templates: p.templates,
+            schedule: p.schedule,
+            diagnostics: p.diagnostics,
+            failed: p.failed,
+        })
+    }
 }
 
 fn is_html(path: &str) -> bool {
@@ -262,8 +301,8 @@ fn site_path(output: &str) -> String {
 pub struct Locator<'a> {
     /// Content file → its text.
     texts: HashMap<&'a str, Arc<str>>,
-    templates: &'a [crate::load::TemplateFile],
-    outputs: &'a crate::render::Outputs,
+    templates: &'a [TemplateFile],
+    outputs: &'a Outputs,
 }
 
 impl<'a> Locator<'a> {
@@ -275,7 +314,7 @@ impl<'a> Locator<'a> {
             .map(|p| &p.page)
             .chain(input.site.sections.iter().filter_map(|s| s.page.as_ref()));
         let texts = pages
-            .filter_map(|p: &Page| Some((p.source_path.as_str(), p.text.clone()?)))
+            .filter_map(|p: &Page| Some((p.file.source_path.as_str(), p.text.clone()?)))
             .collect();
         Locator {
             texts,
@@ -371,8 +410,10 @@ impl<'a> Locator<'a> {
 struct Links<'a> {
     base_url: &'a str,
     base_path: &'a str,
-    outputs: &'a crate::render::Outputs,
+    outputs: &'a Outputs,
     ids: HashMap<&'a str, HashSet<&'a str>>,
+    /// The output files of live pages whose sources have errors (reported there already).
+    failed: HashSet<String>,
 }
 
 /// Where a reference leads, once resolved.
@@ -391,6 +432,11 @@ impl<'a> Links<'a> {
             base_url: &input.config.base_url,
             base_path: input.config.base_path(),
             outputs: &input.outputs,
+            failed: input
+                .failed
+                .iter()
+                .map(|path| crate::slug::output_file(path))
+                .collect(),
             ids: scans
                 .iter()
                 .map(|(path, s)| (*path, s.ids.iter().map(|i| i.item.as_str()).collect()))
@@ -546,6 +592,11 @@ impl<'a> Links<'a> {
                         None
                     };
                     let Some(file) = file else {
+                        if self.failed.contains(&path)
+                            || self.failed.contains(&format!("{path}/index.html"))
+                        {
+                            continue;
+                        }
                         let what = match r.item.attribute {
                             "href" if r.tag.name == "a" => "link",
                             "href" => "reference",
@@ -843,7 +894,7 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
         .collect();
     let mut out = Vec::new();
     let at_key = |p: &Page, key: &str, d: Diagnostic| -> Diagnostic {
-        let d = d.in_file(p.source_path.clone());
+        let d = d.in_file(p.file.source_path.clone());
         let Some(&line) = p.front.key_lines.get(key) else {
             return d;
         };
@@ -859,7 +910,7 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
 
     let mut titles: BTreeMap<String, &Page> = BTreeMap::new();
     let mut sorted = pages.clone();
-    sorted.sort_by(|a, b| a.source_path.cmp(&b.source_path));
+    sorted.sort_by(|a, b| a.file.source_path.cmp(&b.file.source_path));
     for p in &sorted {
         let title = p.front.title.trim();
         let n = title.chars().count();
@@ -878,7 +929,7 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
                 "title",
                 Diagnostic::warning(format!(
                     "the title `{title}` is also the title of {}",
-                    first.source_path
+                    first.file.source_path
                 ))
                 .rule("title-duplicate")
                 .with_hint("give each page its own title, so that tabs, bookmarks and search results can be told apart"),
@@ -898,14 +949,14 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
                         .with_hint("keep it to one or two plain sentences"),
                 ));
             }
-        } else if let Some(html) = &p.body.summary_html {
+        } else if let Some(text) = &p.body.summary_text {
             // The text before `<!-- more -->` is the summary of a page without `summary:`.
-            let n = crate::text::strip_tags(html).chars().count();
+            let n = text.chars().count();
             if n > MAX_SUMMARY {
                 let d = Diagnostic::warning(format!("the summary (the text before `<!-- more -->`) is {n} characters long; search results and link previews show about {MAX_SUMMARY}"))
                     .rule("summary-length")
                     .with_hint("move `<!-- more -->` up, or give the page a short `summary:`")
-                    .in_file(p.source_path.clone());
+                    .in_file(p.file.source_path.clone());
                 out.push(match &p.text {
                     Some(text) => match more_marker(text) {
                         Some((line, col)) => d.at(text, line, col),
@@ -973,7 +1024,7 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
                 }
             }
             Err((line, col)) => {
-                let d = d.in_file(s.page.source_path.clone());
+                let d = d.in_file(s.page.file.source_path.clone());
                 match &s.page.text {
                     Some(t) => d.at(t, *line, *col),
                     None => d.at_line(*line),
@@ -987,8 +1038,8 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
             Err((line, _)) => Some(*line),
         };
         match line {
-            Some(l) => format!("{}:{l}", s.page.source_path),
-            None => s.page.source_path.clone(),
+            Some(l) => format!("{}:{l}", s.page.file.source_path),
+            None => s.page.file.source_path.clone(),
         }
     };
     let max_age = i64::from(settings.stat_max_age_days);

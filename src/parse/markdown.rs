@@ -1,10 +1,13 @@
 //! Markdown body → HTML, with everything a page needs from its body: unique heading ids with
-//! self-links, a table of contents, the summary before `<!-- more -->`, the internal `@/` links
-//! (left in place for `assemble` to check and resolve), shortcodes rendered through the theme,
-//! and raw HTML sanitised unless the site allows it.
+//! self-links, a table of contents, the summary before `<!-- more -->` (cut between events,
+//! with every element open there closed by the HTML writer itself), internal `@/` links written
+//! with the URL of the page they name (or left out when it is not live), shortcodes rendered
+//! through the theme, and raw HTML sanitised unless the site allows it.
 //!
-//! Pure: the theme is reached through the [`Shortcodes`] trait, so tests use a stand-in.
+//! Pure: the theme is reached through the [`Shortcodes`] trait and the other pages through the
+//! [`Links`] trait, so tests use stand-ins.
 
+use crate::config::MarkdownOptions;
 use crate::diagnostic::Diagnostic;
 use crate::parse::shortcodes::{self, ArgValue, Call};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -24,6 +27,30 @@ pub trait Shortcodes: Sync {
         args: serde_json::Map<String, serde_json::Value>,
         body: Option<String>,
     ) -> Result<String, Diagnostic>;
+}
+
+/// What the rest of the site tells the Markdown renderer about the pages `@/` links name.
+pub trait Links: Sync {
+    /// Where a link to this content path (`initiatives/x.md`) leads.
+    fn resolve(&self, content_path: &str) -> Link;
+    /// Whether the page made from this content path is in this build.
+    fn is_live(&self, content_path: &str) -> bool {
+        matches!(self.resolve(content_path), Link::Url(_))
+    }
+}
+
+/// Where an `@/` link leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// To a live page: its URL, the site's base path included (`/campaign/initiatives/x/`).
+    Url(String),
+    /// To a page that exists but is not in this build (a draft, embargoed or expired): the link
+    /// is left out, with a warning.
+    NotLive,
+    /// To a file that has errors of its own (they are reported there): kept as written.
+    Unparsed,
+    /// To nothing: an error, with the closest content path if there is one.
+    Missing { near: Option<String> },
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +94,8 @@ pub struct Body {
     pub html: std::sync::Arc<str>,
     /// HTML before `<!-- more -->`, when the marker is there.
     pub summary_html: Option<String>,
+    /// The text of `summary_html` without its tags.
+    pub summary_text: Option<String>,
     pub toc: Vec<Heading>,
     pub heading_ids: Vec<String>,
     pub links: Vec<InternalLink>,
@@ -121,25 +150,39 @@ pub fn options(smart_punctuation: bool) -> Options {
     o
 }
 
-/// Renders `body` (a slice of `source.file_text` starting at `source.body_offset`).
+/// A rendered body and what rendering it found.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Body,
+    /// Problems in the text itself (a broken shortcode, an unsafe link).
+    pub problems: Vec<Diagnostic>,
+    /// Links to pages that are missing or not in this build: problems of the site rather than
+    /// of the text, which do not keep the page from being made (so `check` still looks at it).
+    pub link_problems: Vec<Diagnostic>,
+}
+
+/// Renders `body` (a slice of `source.file_text` starting at `source.body_offset`). `links`
+/// resolves `@/` links; without it they are kept as written (for a page in no output).
 pub fn render(
     body: &str,
     source: &Source<'_>,
-    smart_punctuation: bool,
-    raw_html: bool,
+    options: &MarkdownOptions,
     shortcodes: &dyn Shortcodes,
-) -> (Body, Vec<Diagnostic>) {
+    links: Option<&dyn Links>,
+) -> Rendered {
     let mut state = State {
         source,
-        smart_punctuation,
-        raw_html,
+        smart_punctuation: options.smart_punctuation,
+        raw_html: options.raw_html,
         shortcodes,
+        resolver: links,
         lines: crate::diagnostic::LineIndex::new(source.file_text),
         ids: HashSet::new(),
         next_suffix: HashMap::new(),
         headings: Vec::new(),
         links: Vec::new(),
         diagnostics: Vec::new(),
+        link_problems: Vec::new(),
         word_count: 0,
         depth: 0,
         uses: Vec::new(),
@@ -156,9 +199,11 @@ pub fn render(
     }
     let toc = nest(&state.headings);
     let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
+    let summary_text = summary.as_deref().map(crate::text::strip_tags);
     let out = Body {
         html: html.into(),
         summary_html: summary,
+        summary_text,
         toc,
         heading_ids,
         links: state.links,
@@ -166,13 +211,15 @@ pub fn render(
         shortcodes: state.uses,
         unreported: state.unreported,
     };
-    (out, state.diagnostics)
+    Rendered {
+        body: out,
+        problems: state.diagnostics,
+        link_problems: state.link_problems,
+    }
 }
 
 const TOKEN_OPEN: char = '\u{FDD0}';
 const TOKEN_CLOSE: char = '\u{FDD1}';
-/// Marks where `<!-- more -->` was, in the HTML being written.
-const MORE_TOKEN: &str = "\u{FDD2}more\u{FDD2}\n";
 /// Shortcodes inside shortcode bodies inside … stop somewhere.
 const MAX_DEPTH: usize = 16;
 
@@ -181,6 +228,7 @@ struct State<'s, 'a> {
     smart_punctuation: bool,
     raw_html: bool,
     shortcodes: &'s dyn Shortcodes,
+    resolver: Option<&'s dyn Links>,
     lines: crate::diagnostic::LineIndex<'a>,
     ids: HashSet<String>,
     /// The next number to try for each repeated heading id (`funding-1`, `funding-2`…).
@@ -188,6 +236,7 @@ struct State<'s, 'a> {
     headings: Vec<Heading>,
     links: Vec<InternalLink>,
     diagnostics: Vec<Diagnostic>,
+    link_problems: Vec<Diagnostic>,
     word_count: usize,
     depth: usize,
     uses: Vec<ShortcodeUse>,
@@ -320,27 +369,19 @@ impl State<'_, '_> {
                             | ("number", ArgValue::Int(_) | ArgValue::Float(_))
                             | ("boolean", ArgValue::Bool(_))
                     );
-                    // A link argument: `@/` links are checked and rewritten like Markdown
-                    // links; other schemes than http(s), mailto and tel are refused.
+                    // A link argument: `@/` links are resolved like Markdown links (to the
+                    // page's URL, or none for a page not in this build); other schemes than
+                    // http(s), mailto and tel are refused.
+                    let mut json = value.to_json();
                     if a.ty == "url"
                         && let ArgValue::Str(v) = value
                     {
-                        if let Some(rest) = v.strip_prefix("@/") {
-                            let (path, anchor) = match rest.split_once('#') {
-                                Some((p, a)) => (p.to_string(), Some(a.to_string())),
-                                None => (rest.to_string(), None),
-                            };
-                            let (line, column, source_line, source_start) =
-                                self.lines.source(base + offset);
-                            self.links.push(InternalLink {
-                                raw: v.clone(),
-                                path,
-                                anchor,
-                                line,
-                                column,
-                                source_line,
-                                source_start,
-                            });
+                        if v.starts_with("@/") {
+                            match self.internal_link(v, base + offset) {
+                                Resolved::Url(url) => json = url.into(),
+                                Resolved::LeftOut => json = serde_json::Value::Null,
+                                Resolved::AsWritten => {}
+                            }
                         } else if let Some(scheme) = unsafe_scheme(v) {
                             let d = self
                                 .error_at(
@@ -411,7 +452,7 @@ impl State<'_, '_> {
                         self.diagnostics.push(d);
                         ok = false;
                     }
-                    args.insert(name.clone(), value.to_json());
+                    args.insert(name.clone(), json);
                 }
             }
         }
@@ -471,8 +512,8 @@ impl State<'_, '_> {
         }
     }
 
-    /// Markdown → HTML over the substituted text. Returns the HTML, the summary and whether
-    /// raw HTML was seen.
+    /// Markdown → HTML over the substituted text. Returns the HTML, the summary (for the top
+    /// level, when it has a `<!-- more -->`) and whether raw HTML was seen.
     fn markdown(
         &mut self,
         text: &str,
@@ -482,16 +523,21 @@ impl State<'_, '_> {
         let mut parser = Parser::new_ext(text, options(self.smart_punctuation)).into_offset_iter();
         let mut html = String::with_capacity(text.len() * 3 / 2);
         let mut has_raw_html = false;
-        let mut more_seen = false;
         let mut dropped_links: Vec<bool> = Vec::new();
         let markers = self.source.markers;
         // The element that follows a source mark.
         let mut after_mark: Option<Event<'_>> = None;
         let mut in_image = 0usize;
+        // How many events were handed out, and how many came before `<!-- more -->`.
+        let mut emitted = 0usize;
+        let mut cut: Option<usize> = None;
+        // Only a body that may hold the marker is kept as events, to write its summary from.
+        let may_cut = top && text.contains("<!--") && text.contains("more");
         // One pass, one HTML writer (footnote numbers and table state span the whole page),
         // nothing buffered but a heading's own events.
         let events = std::iter::from_fn(|| {
             if let Some(e) = after_mark.take() {
+                emitted += 1;
                 return Some(e);
             }
             loop {
@@ -526,12 +572,10 @@ impl State<'_, '_> {
                         Some(Event::Html(CowStr::from(heading)))
                     }
                     Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
-                        if top && !more_seen {
-                            more_seen = true;
-                            Some(Event::Html(CowStr::Borrowed(MORE_TOKEN)))
-                        } else {
-                            None
+                        if top && cut.is_none() {
+                            cut = Some(emitted);
                         }
+                        None
                     }
                     Event::Html(_) | Event::InlineHtml(_) => {
                         has_raw_html = true;
@@ -544,6 +588,7 @@ impl State<'_, '_> {
                     other => self.link_event(other, &range, to_file, &mut dropped_links),
                 };
                 let Some(out) = out else { continue };
+                emitted += 1;
                 return Some(match mark {
                     Some(offset) => {
                         let (line, column) = self.lines.locate(offset);
@@ -554,16 +599,74 @@ impl State<'_, '_> {
                 });
             }
         });
-        pulldown_cmark::html::push_html(&mut html, events);
-        let summary = html.find(MORE_TOKEN).map(|at| {
-            let summary = close_open_tags(&html[..at]);
-            html.replace_range(at..at + MORE_TOKEN.len(), "");
+        if !may_cut {
+            pulldown_cmark::html::push_html(&mut html, events);
+            return (html, None, has_raw_html);
+        }
+        let all: Vec<Event<'_>> = events.collect();
+        pulldown_cmark::html::push_html(&mut html, all.iter().cloned());
+        let summary = cut.map(|n| {
+            let mut summary = String::new();
+            pulldown_cmark::html::push_html(&mut summary, summary_events(&all, n).into_iter());
             summary
         });
         (html, summary, has_raw_html)
     }
 
-    /// Records `@/` links and neutralises links with unsafe schemes.
+    /// Resolves an `@/` link written at `offset` of the file: records it (for the anchor check),
+    /// reports a page that is missing or not live, and says what to write in its place.
+    fn internal_link(&mut self, raw: &str, offset: usize) -> Resolved {
+        let rest = raw.strip_prefix("@/").unwrap_or(raw);
+        let (path, anchor) = match rest.split_once('#') {
+            Some((p, a)) => (p.to_string(), Some(a.to_string())),
+            None => (rest.to_string(), None),
+        };
+        let (line, column, source_line, source_start) = self.lines.source(offset);
+        let key = path.trim_start_matches('/').to_string();
+        self.links.push(InternalLink {
+            raw: raw.to_string(),
+            path,
+            anchor: anchor.clone(),
+            line,
+            column,
+            source_line,
+            source_start,
+        });
+        let Some(links) = self.resolver else {
+            return Resolved::AsWritten;
+        };
+        match links.resolve(&key) {
+            Link::Url(url) => Resolved::Url(match anchor {
+                Some(a) => format!("{url}#{a}"),
+                None => url,
+            }),
+            Link::NotLive => {
+                let d = self
+                    .lines
+                    .at(
+                        Diagnostic::warning(format!(
+                            "link to `{raw}`, which is not published in this build; the link is left out"
+                        ))
+                        .in_file(self.source.path),
+                        offset,
+                    )
+                    .with_hint("the link text stays; the link appears once the page is live (rebuild then)");
+                self.link_problems.push(d);
+                Resolved::LeftOut
+            }
+            Link::Unparsed => Resolved::AsWritten,
+            Link::Missing { near } => {
+                let d = self.error_at(offset, format!("link to a missing page: `{raw}`"));
+                self.link_problems.push(match near {
+                    Some(near) => d.with_hint(format!("did you mean `@/{near}`?")),
+                    None => d.with_hint("internal links name a file under content/, such as `@/initiatives/young-londoners-fund.md`"),
+                });
+                Resolved::AsWritten
+            }
+        }
+    }
+
+    /// Resolves `@/` links and neutralises links with unsafe schemes.
     fn link_event<'e>(
         &mut self,
         event: Event<'e>,
@@ -571,44 +674,46 @@ impl State<'_, '_> {
         to_file: &dyn Fn(usize) -> usize,
         dropped: &mut Vec<bool>,
     ) -> Option<Event<'e>> {
-        match &event {
-            Event::Start(Tag::Link { dest_url, .. })
-            | Event::Start(Tag::Image { dest_url, .. }) => {
-                let is_image = matches!(event, Event::Start(Tag::Image { .. }));
+        match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let offset = to_file(range.start);
-                if let Some(rest) = dest_url.strip_prefix("@/") {
-                    let (path, anchor) = match rest.split_once('#') {
-                        Some((p, a)) => (p.to_string(), Some(a.to_string())),
-                        None => (rest.to_string(), None),
-                    };
-                    let (line, column, source_line, source_start) = self.lines.source(offset);
-                    self.links.push(InternalLink {
-                        raw: dest_url.to_string(),
-                        path,
-                        anchor,
-                        line,
-                        column,
-                        source_line,
-                        source_start,
-                    });
-                }
-                if let Some(scheme) = unsafe_scheme(dest_url) {
-                    let what = if is_image { "image" } else { "link" };
-                    let d = self
-                        .lines
-                        .at(Diagnostic::warning(format!("{what} with a `{scheme}:` address removed")).in_file(self.source.path), offset)
-                        .with_hint("only http, https, mailto, tel and site links are kept; the link text stays");
-                    self.diagnostics.push(d);
-                    if !is_image {
+                let dest_url = match self.destination(dest_url, offset, "link") {
+                    Some(d) => d,
+                    None => {
                         dropped.push(true);
                         return None;
                     }
-                    return Some(Event::Text(CowStr::Borrowed("")));
+                };
+                dropped.push(false);
+                Some(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }))
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let offset = to_file(range.start);
+                match self.destination(dest_url, offset, "image") {
+                    Some(dest_url) => Some(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })),
+                    // The image's alt text stays, as text.
+                    None => Some(Event::Text(CowStr::Borrowed(""))),
                 }
-                if !is_image {
-                    dropped.push(false);
-                }
-                Some(event)
             }
             Event::End(TagEnd::Link) => {
                 if dropped.pop() == Some(true) {
@@ -617,9 +722,40 @@ impl State<'_, '_> {
                     Some(event)
                 }
             }
-            Event::End(TagEnd::Image) => Some(event),
-            _ => Some(event),
+            other => Some(other),
         }
+    }
+
+    /// What a link or image written to `dest` at `offset` points to, or `None` to leave it out
+    /// (an unsafe scheme, or a page not in this build).
+    fn destination<'e>(
+        &mut self,
+        dest: CowStr<'e>,
+        offset: usize,
+        what: &str,
+    ) -> Option<CowStr<'e>> {
+        if dest.starts_with("@/") {
+            return match self.internal_link(&dest, offset) {
+                Resolved::Url(url) => Some(CowStr::from(url)),
+                Resolved::LeftOut => None,
+                Resolved::AsWritten => Some(dest),
+            };
+        }
+        if let Some(scheme) = unsafe_scheme(&dest) {
+            let d = self
+                .lines
+                .at(
+                    Diagnostic::warning(format!("{what} with a `{scheme}:` address removed"))
+                        .in_file(self.source.path),
+                    offset,
+                )
+                .with_hint(
+                    "only http, https, mailto, tel and site links are kept; the link text stays",
+                );
+            self.diagnostics.push(d);
+            return None;
+        }
+        Some(dest)
     }
 
     fn heading(
@@ -710,62 +846,54 @@ fn is_more_marker(h: &str) -> bool {
         .is_some_and(|inner| inner.trim() == "more")
 }
 
-/// The summary is cut at a block boundary in practice; close any list or quote left open.
-fn close_open_tags(html: &str) -> String {
-    const VOID: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr",
-    ];
-    let mut stack: Vec<&str> = Vec::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        rest = &rest[lt + 1..];
-        if let Some(comment) = rest.strip_prefix("!--") {
-            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
-            continue;
-        }
-        let closing = rest.starts_with('/');
-        let name_start = usize::from(closing);
-        let name_len = rest[name_start..]
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(rest.len() - name_start);
-        let name = &rest[name_start..name_start + name_len];
-        // The end of the tag, skipping `>` inside quoted attribute values.
-        let mut quote = None;
-        let mut end = None;
-        for (i, c) in rest.char_indices() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
-                (None, '>') => {
-                    end = Some(i);
-                    break;
+/// What to write for an `@/` link.
+enum Resolved {
+    Url(String),
+    LeftOut,
+    AsWritten,
+}
+
+/// The events of a summary: the first `n` events of the body, then the end of every element
+/// still open there, so that the HTML writer closes them itself. A cut inside raw HTML moves to
+/// the end of that HTML block (placard cannot close what it did not open).
+fn summary_events<'e>(events: &[Event<'e>], n: usize) -> Vec<Event<'e>> {
+    fn open(events: &[Event<'_>]) -> Vec<TagEnd> {
+        let mut stack = Vec::new();
+        for e in events {
+            match e {
+                Event::Start(tag) => stack.push(tag.to_end()),
+                Event::End(_) => {
+                    stack.pop();
                 }
                 _ => {}
             }
         }
-        let Some(end) = end else { break };
-        let self_closing = rest[..end].ends_with('/');
-        rest = &rest[end + 1..];
-        if name.is_empty() {
-            continue;
-        }
-        if closing {
-            if let Some(open) = stack.iter().rposition(|t| t.eq_ignore_ascii_case(name)) {
-                stack.truncate(open);
+        stack
+    }
+    let mut n = n.min(events.len());
+    let mut stack = open(&events[..n]);
+    if let Some(depth) = stack.iter().position(|t| *t == TagEnd::HtmlBlock) {
+        let mut level = stack.len();
+        for (i, e) in events.iter().enumerate().skip(n) {
+            match e {
+                Event::Start(_) => level += 1,
+                Event::End(_) => {
+                    level -= 1;
+                    if level == depth {
+                        n = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
             }
-        } else if !self_closing && !VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
-            stack.push(name);
         }
+        stack = open(&events[..n]);
     }
-    let mut out = html.to_string();
-    for tag in stack.iter().rev() {
-        out.push_str("</");
-        out.push_str(tag);
-        out.push('>');
-    }
-    out
+    events[..n]
+        .iter()
+        .cloned()
+        .chain(stack.into_iter().rev().map(Event::End))
+        .collect()
 }
 
 fn original_offset(replacements: &[Replacement], offset: usize) -> usize {
@@ -961,6 +1089,22 @@ mod tests {
         }
     }
 
+    /// The other pages: `initiatives/ylf.md` is live, `draft.md` is not, `broken.md` has
+    /// errors of its own; anything else is missing.
+    struct Pages;
+    impl Links for Pages {
+        fn resolve(&self, content_path: &str) -> Link {
+            match content_path {
+                "initiatives/ylf.md" => Link::Url("/campaign/initiatives/ylf/".into()),
+                "draft.md" => Link::NotLive,
+                "broken.md" => Link::Unparsed,
+                _ => Link::Missing {
+                    near: Some("initiatives/ylf.md".into()),
+                },
+            }
+        }
+    }
+
     fn md(text: &str) -> (Body, Vec<Diagnostic>) {
         let src = Source {
             path: "content/p.md",
@@ -968,7 +1112,14 @@ mod tests {
             body_offset: 0,
             markers: false,
         };
-        render(text, &src, true, false, &Fake)
+        let options = MarkdownOptions {
+            raw_html: false,
+            smart_punctuation: true,
+        };
+        let r = render(text, &src, &options, &Fake, Some(&Pages));
+        let mut d = r.problems;
+        d.extend(r.link_problems);
+        (r.body, d)
     }
 
     #[test]
@@ -996,20 +1147,92 @@ mod tests {
 
     #[test]
     fn a_summary_cut_mid_paragraph_closes_what_is_open() {
-        let (b, _) = md("> Quote with *emphasis <!-- more --> still* on.
-
-Rest.
-");
+        let (b, _) = md("> Quote with *emphasis <!-- more --> still* on.\n\nRest.\n");
+        assert_eq!(
+            b.summary_html.as_deref(),
+            Some("<blockquote>\n<p>Quote with <em>emphasis </em></p>\n</blockquote>\n")
+        );
+        assert_eq!(b.summary_text.as_deref(), Some("Quote with emphasis"));
+        assert!(
+            b.html.contains("<em>emphasis  still</em> on.</p>"),
+            "{}",
+            b.html
+        );
+        // In a list item, a link and a table cell: each element is closed in order.
+        let (b, _) = md("- one\n- [two <!-- more --> three](https://e.org) four\n");
+        assert_eq!(
+            b.summary_html.as_deref(),
+            Some("<ul>\n<li>one</li>\n<li><a href=\"https://e.org\">two </a></li>\n</ul>\n")
+        );
+        let (b, _) = md("| a | b |\n|---|---|\n| 1 <!-- more --> | 2 |\n");
         let summary = b.summary_html.unwrap();
-        assert!(summary.ends_with("</em></p></blockquote>"), "{summary}");
-        assert_eq!(
-            close_open_tags("<ul><li><a href=\"a>b\">x<br><img src=\"y\"/><!-- <p> -->"),
-            "<ul><li><a href=\"a>b\">x<br><img src=\"y\"/><!-- <p> --></a></li></ul>"
+        assert!(
+            summary.ends_with("<td>1 </td></tr>\n</tbody></table>\n"),
+            "{summary}"
         );
-        assert_eq!(
-            close_open_tags("<p>a</p><div>b</div>"),
-            "<p>a</p><div>b</div>"
+    }
+
+    #[test]
+    fn a_summary_cut_inside_raw_html_keeps_the_whole_block() {
+        let (b, _) = md("Intro.\n\n<div class=\"x\">\n<!-- more -->\n</div>\n\nRest.\n");
+        let summary = b.summary_html.unwrap();
+        // (Raw HTML is sanitised here: the div is not an allowed tag; its content stays.)
+        assert!(summary.starts_with("<p>Intro.</p>"), "{summary}");
+        assert!(!summary.contains("Rest"), "{summary}");
+    }
+
+    #[test]
+    fn internal_links_are_written_with_their_url_or_left_out() {
+        let (b, d) = md(
+            "[fund](@/initiatives/ylf.md#funding) [soon](@/draft.md) [gone](@/gone.md) [own](@/broken.md) ![map](@/draft.md)\n",
         );
+        assert!(
+            b.html
+                .contains("<a href=\"/campaign/initiatives/ylf/#funding\">fund</a>"),
+            "{}",
+            b.html
+        );
+        assert!(b.html.contains(" soon "), "not live: text only: {}", b.html);
+        assert!(!b.html.contains("draft.md"), "{}", b.html);
+        assert!(
+            b.html.contains("<a href=\"@/gone.md\">gone</a>"),
+            "{}",
+            b.html
+        );
+        assert!(
+            b.html.contains("<a href=\"@/broken.md\">own</a>"),
+            "{}",
+            b.html
+        );
+        let msgs: Vec<_> = d
+            .iter()
+            .map(|d| (d.column, d.message.as_str(), d.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                (
+                    Some(38),
+                    "link to `@/draft.md`, which is not published in this build; the link is left out",
+                    Some(
+                        "the link text stays; the link appears once the page is live (rebuild then)"
+                    )
+                ),
+                (
+                    Some(57),
+                    "link to a missing page: `@/gone.md`",
+                    Some("did you mean `@/initiatives/ylf.md`?")
+                ),
+                (
+                    Some(94),
+                    "link to `@/draft.md`, which is not published in this build; the link is left out",
+                    Some(
+                        "the link text stays; the link appears once the page is live (rebuild then)"
+                    )
+                ),
+            ]
+        );
+        assert_eq!(b.links.len(), 5);
     }
 
     #[test]

@@ -1,6 +1,12 @@
-//! parse: each content source → a [`Page`]: decoded text (UTF-8 checked, BOM and CRLF
+//! parse: each content file → a [`Page`]: decoded text (UTF-8 checked, BOM and CRLF
 //! normalised), typed front matter, rendered body. Pure and run in parallel; every problem of
 //! every file comes back as a diagnostic.
+//!
+//! In two steps, because a body's `@/` links become the URLs of other pages, and a page's URL
+//! comes from its front matter: [`read`] splits a file and reads its front matter (a
+//! [`Draft`]); once every page's place is settled from the drafts (`assemble::routes`),
+//! [`finish`] renders the body with the [`markdown::Links`] at hand, so that each link is
+//! written with its URL (or left out) as the HTML is made.
 
 pub mod front_matter;
 pub mod markdown;
@@ -11,15 +17,26 @@ use crate::diagnostic::Diagnostic;
 use crate::load::{ContentFile, IoFailure};
 use crate::schema::ThemeManifest;
 use front_matter::FrontMatter;
-use markdown::Body;
+use markdown::{Body, Links, Shortcodes};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Problems reported per file; past this, one line says how many more there are.
 const MAX_PER_FILE: usize = 50;
 
-/// A parsed page or section index.
-#[derive(Clone, Debug)]
-pub struct Page {
+/// What parsing needs besides the file: the site's settings, the theme's schema and its
+/// shortcodes, and what the pages are for.
+#[derive(Clone, Copy)]
+pub struct Settings<'a> {
+    pub config: &'a SiteConfig,
+    pub schema: &'a ThemeManifest,
+    pub shortcodes: &'a dyn Shortcodes,
+    pub mode: Mode,
+}
+
+/// Where a page comes from, read off its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageFile {
     /// Site-relative path of the source (`content/initiatives/x.md`).
     pub source_path: String,
     /// Path relative to `content/` (`initiatives/x.md`): what `@/` links name.
@@ -34,41 +51,69 @@ pub struct Page {
     pub stem: String,
     /// Which schema of the theme applies (the top-level folder, or `default`).
     pub content_type: String,
+}
+
+impl PageFile {
+    pub fn new(source_path: &str, content_path: &str) -> PageFile {
+        let (dir, name) = content_path.rsplit_once('/').unwrap_or(("", content_path));
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let content_type = match dir.split('/').next() {
+            Some(first) if !first.is_empty() => first,
+            _ => crate::schema::DEFAULT_TYPE,
+        };
+        PageFile {
+            source_path: source_path.to_string(),
+            content_path: content_path.to_string(),
+            is_section: stem == "_index",
+            is_bundle: stem == "index",
+            dir: dir.to_string(),
+            stem: stem.to_string(),
+            content_type: content_type.to_string(),
+        }
+    }
+}
+
+/// A page or section index, parsed.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub file: PageFile,
     /// Shared, so that `serve` keeps parsed pages between rebuilds without copying them.
-    pub front: std::sync::Arc<FrontMatter>,
+    pub front: Arc<FrontMatter>,
     pub body: Body,
     /// The whole file (BOM and CRLF gone), kept only when parsed for `placard check`, which
     /// shows the lines its findings are on.
-    pub text: Option<std::sync::Arc<str>>,
+    pub text: Option<Arc<str>>,
 }
 
-/// Parses every content file in parallel, getting each file's bytes from `read` just before it
-/// is parsed and freeing them just after. Returns the pages that parsed and every diagnostic (a
-/// file with errors yields no page); fails only if `read` does.
-pub fn parse_all<R>(
-    files: Vec<ContentFile>,
-    read: R,
-    config: &SiteConfig,
-    schema: &ThemeManifest,
-    shortcodes: &dyn markdown::Shortcodes,
-    mode: Mode,
-) -> Result<(Vec<Page>, Vec<Diagnostic>), IoFailure>
-where
-    R: Fn(&ContentFile) -> Result<Vec<u8>, IoFailure> + Sync,
-{
-    let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
-        .into_par_iter()
-        .map(|f| Ok(parse_one(read(&f)?, f, config, schema, shortcodes, mode)))
-        .collect::<Result<_, IoFailure>>()?;
-    let mut pages = Vec::with_capacity(results.len());
-    let mut diagnostics = Vec::new();
-    for (page, mut d) in results {
-        diagnostics.append(&mut d);
-        if let Some(p) = page {
-            pages.push(p);
-        }
+/// A content file with its front matter read and its body not yet rendered.
+#[derive(Debug)]
+pub struct Draft {
+    pub file: PageFile,
+    /// `None` when the front matter has errors (they are in `diagnostics`).
+    pub front: Option<Arc<FrontMatter>>,
+    /// The whole file, decoded.
+    text: String,
+    /// Where the body starts in `text`.
+    body_offset: usize,
+    /// What reading the front matter found.
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Draft {
+    /// Whether the front matter has errors (then the file makes no page).
+    pub fn is_broken(&self) -> bool {
+        self.front.is_none() || self.diagnostics.iter().any(Diagnostic::is_error)
     }
-    Ok((pages, diagnostics))
+
+    /// The file and, when it has no errors, its front matter: what its route is settled from.
+    pub fn head(&self) -> (&PageFile, Option<&FrontMatter>) {
+        let front = if self.is_broken() {
+            None
+        } else {
+            self.front.as_deref()
+        };
+        (&self.file, front)
+    }
 }
 
 /// What the parsed pages are for.
@@ -82,55 +127,83 @@ pub enum Mode {
     Check,
 }
 
-/// Parses one content file from its bytes: its page, if it has no errors, and its diagnostics.
-pub fn parse_one(
+/// Reads every content file in parallel (its bytes from `read_bytes`, just before it is read):
+/// the drafts of the files that could be split, and the diagnostics of those that could not.
+/// Fails only if `read_bytes` does.
+pub fn read_all<R>(
+    files: Vec<ContentFile>,
+    read_bytes: R,
+    settings: &Settings<'_>,
+) -> Result<(Vec<Draft>, Vec<Diagnostic>), IoFailure>
+where
+    R: Fn(&ContentFile) -> Result<Vec<u8>, IoFailure> + Sync,
+{
+    let results: Vec<Result<Draft, Vec<Diagnostic>>> = files
+        .into_par_iter()
+        .map(|f| Ok(read(read_bytes(&f)?, &f, settings)))
+        .collect::<Result<_, IoFailure>>()?;
+    let mut drafts = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    for r in results {
+        match r {
+            Ok(d) => drafts.push(d),
+            Err(mut d) => diagnostics.append(&mut d),
+        }
+    }
+    Ok((drafts, diagnostics))
+}
+
+/// Renders every draft's body in parallel. A page that is live in this build gets its `@/`
+/// links resolved through `links` (whether it is live is asked of `links` too); the others keep
+/// them as written, unreported, since they are in no output. Returns the pages without errors
+/// and every diagnostic.
+pub fn finish_all(
+    drafts: Vec<Draft>,
+    links: &dyn Links,
+    settings: &Settings<'_>,
+) -> (Vec<Page>, Vec<Diagnostic>) {
+    let results: Vec<(Option<Page>, Vec<Diagnostic>)> = drafts
+        .into_par_iter()
+        .map(|d| {
+            let live = links.is_live(&d.file.content_path);
+            finish(d, live.then_some(links), settings)
+        })
+        .collect();
+    let mut pages = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    for (page, mut d) in results {
+        diagnostics.append(&mut d);
+        pages.extend(page);
+    }
+    (pages, diagnostics)
+}
+
+/// Step one: decodes a content file, splits off its front matter and reads it. `Err` when the
+/// file cannot be split at all (not UTF-8, front matter never closed or too big).
+pub fn read(
     bytes: Vec<u8>,
-    file: ContentFile,
-    config: &SiteConfig,
-    schema: &ThemeManifest,
-    shortcodes: &dyn markdown::Shortcodes,
-    mode: Mode,
-) -> (Option<Page>, Vec<Diagnostic>) {
-    let for_check = mode == Mode::Check;
+    file: &ContentFile,
+    settings: &Settings<'_>,
+) -> Result<Draft, Vec<Diagnostic>> {
     let path = file.source_path.as_str();
-    let text = match crate::text::decode(path, bytes) {
-        Ok(t) => t,
-        Err(d) => return (None, vec![d]),
-    };
+    let text = crate::text::decode(path, bytes).map_err(|d| vec![d])?;
     // Placard marks shortcodes in the HTML with Unicode noncharacters; text must not forge them.
     let text = if text.contains(|c: char| ('\u{FDD0}'..='\u{FDEF}').contains(&c)) {
         text.replace(|c: char| ('\u{FDD0}'..='\u{FDEF}').contains(&c), "\u{FFFD}")
     } else {
         text
     };
-    let split = match front_matter::split(path, &text) {
-        Ok(s) => s,
-        Err(d) => return (None, vec![d]),
-    };
-    let content_path = file.content_path.clone();
-    let (dir, name) = match content_path.rsplit_once('/') {
-        Some((d, n)) => (d.to_string(), n.to_string()),
-        None => (String::new(), content_path.clone()),
-    };
-    let stem = name
-        .rsplit_once('.')
-        .map_or(name.as_str(), |(stem, _)| stem)
-        .to_string();
-    let is_section = stem == "_index";
-    let is_bundle = stem == "index";
-    let content_type = match dir.split('/').next() {
-        Some(first) if !first.is_empty() => first.to_string(),
-        _ => crate::schema::DEFAULT_TYPE.to_string(),
-    };
+    let split = front_matter::split(path, &text).map_err(|d| vec![d])?;
+    let page_file = PageFile::new(path, &file.content_path);
     let mut diagnostics = Vec::new();
     let front = match front_matter::parse(
         path,
         &text,
         split.front_matter,
-        is_section,
-        &content_type,
-        config,
-        schema,
+        page_file.is_section,
+        &page_file.content_type,
+        settings.config,
+        settings.schema,
     ) {
         Ok(f) => Some(f),
         Err(mut d) => {
@@ -142,20 +215,50 @@ pub fn parse_one(
         diagnostics.extend(check_paths(path, &text, fm));
     }
     let body_offset = text.len() - split.body.len();
+    Ok(Draft {
+        file: page_file,
+        front: front.map(Arc::new),
+        text,
+        body_offset,
+        diagnostics,
+    })
+}
+
+/// Step two: renders the draft's body, with `links` resolving its `@/` links (`None`: they are
+/// kept as written). The page, if the file has no errors, and every diagnostic of the file.
+pub fn finish(
+    draft: Draft,
+    links: Option<&dyn Links>,
+    settings: &Settings<'_>,
+) -> (Option<Page>, Vec<Diagnostic>) {
+    let Draft {
+        file,
+        front,
+        text,
+        body_offset,
+        mut diagnostics,
+    } = draft;
+    let for_check = settings.mode == Mode::Check;
+    let path = file.source_path.as_str();
     let source = markdown::Source {
         path,
         file_text: &text,
         body_offset,
         markers: for_check,
     };
-    let (body, mut d) = markdown::render(
-        split.body,
+    let config = settings.config;
+    let markdown::Rendered {
+        body,
+        mut problems,
+        link_problems,
+    } = markdown::render(
+        &text[body_offset..],
         &source,
-        config.markdown.smart_punctuation,
-        config.markdown.raw_html,
-        shortcodes,
+        &config.markdown,
+        settings.shortcodes,
+        links,
     );
-    diagnostics.append(&mut d);
+    diagnostics.append(&mut problems);
     if diagnostics.len() > MAX_PER_FILE || body.unreported > 0 {
         let more = diagnostics.len().saturating_sub(MAX_PER_FILE) + body.unreported;
         diagnostics.truncate(MAX_PER_FILE);
@@ -164,16 +267,11 @@ pub fn parse_one(
         );
     }
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    diagnostics.extend(link_problems);
     let page = match front {
         Some(front) if !has_errors => Some(Page {
-            source_path: path.to_string(),
-            content_path,
-            is_section,
-            is_bundle,
-            dir,
-            stem,
-            content_type,
-            front: std::sync::Arc::new(front),
+            file,
+            front,
             body,
             text: for_check.then(|| text.as_str().into()),
         }),

@@ -55,18 +55,12 @@ fn preview_value(p: Option<Preview>) -> Value {
 
 fn page_fields(
     config: &SiteConfig,
-    page: &mut Page,
+    page: &Page,
     path: &str,
     preview: Option<Preview>,
     taxonomy_links: Value,
 ) -> Vec<(&'static str, Value)> {
-    // What moves into the value is not kept twice: the page's HTML, headings and theme keys.
-    // In a build the page is the only holder of its front matter and HTML, and they move into
-    // the values (held once); `serve` keeps them for its next rebuild, and they are copied.
-    let params = match std::sync::Arc::get_mut(&mut page.front) {
-        Some(front) => Value::from_serializable(&std::mem::take(&mut front.params)),
-        None => Value::from_serializable(&page.front.params),
-    };
+    let params = Value::from_serializable(&page.front.params);
     let fm = &page.front;
     let when = |w: &Option<crate::time::When>| {
         w.as_ref().map_or_else(Value::none, |w| {
@@ -92,8 +86,8 @@ fn page_fields(
         ("title", fm.title.clone().into()),
         ("url", url(config, path).into()),
         ("permalink", config.absolute(path).into()),
-        ("path", page.content_path.clone().into()),
-        ("source_path", page.source_path.clone().into()),
+        ("path", page.file.content_path.clone().into()),
+        ("source_path", page.file.source_path.clone().into()),
         ("date", when(&fm.date)),
         ("updated", when(&fm.updated)),
         ("publish_at", when(&fm.publish_at)),
@@ -108,15 +102,8 @@ fn page_fields(
             "summary_html",
             summary_html.map_or_else(Value::none, |s| Value::safe_string(&s)),
         ),
-        // The HTML moves into the value: a build holds each page's HTML once.
-        (
-            "content",
-            Value::safe_string(&std::mem::replace(&mut page.body.html, "".into())),
-        ),
-        (
-            "toc",
-            Value::from_serializable(&std::mem::take(&mut page.body.toc)),
-        ),
+        ("content", Value::safe_string(&page.body.html)),
+        ("toc", Value::from_serializable(&page.body.toc)),
         ("word_count", page.body.word_count.into()),
         (
             "reading_time",
@@ -134,7 +121,7 @@ fn page_fields(
 
 /// Builds every value once.
 pub fn build(
-    site: &mut Site,
+    site: &Site,
     config: &SiteConfig,
     schedule: &Schedule,
     feeds: &BTreeMap<usize, String>,
@@ -154,12 +141,10 @@ pub fn build(
         }
     }
     let section_dirs: Vec<String> = site.sections.iter().map(|s| s.dir.clone()).collect();
-    // In parallel: the pages' HTML was allocated by the parsing threads and is freed here, as
-    // it moves into the values; freeing on busy worker threads lets the allocator reuse it.
     use rayon::prelude::*;
     let pages: Vec<Value> = site
         .pages
-        .par_iter_mut()
+        .par_iter()
         .zip(links.into_par_iter())
         .map(|(p, l)| {
             let mut tax: BTreeMap<String, Value> = config
@@ -170,7 +155,7 @@ pub fn build(
             for (k, v) in l {
                 tax.insert(k, Value::from(v));
             }
-            let mut fields = page_fields(config, &mut p.page, &p.path, p.preview, Value::from(tax));
+            let mut fields = page_fields(config, &p.page, &p.path, p.preview, Value::from(tax));
             fields.push(("section", section_dirs[p.section].clone().into()));
             map(fields)
         })
@@ -186,14 +171,14 @@ pub fn build(
         )
     });
     for i in order {
-        let s = &mut site.sections[i];
+        let s = &site.sections[i];
         let page_values: Vec<Value> = s.pages.iter().map(|&p| pages[p].clone()).collect();
         let subs: Vec<Value> = s
             .subsections
             .iter()
             .filter_map(|&j| sections[j].clone())
             .collect();
-        let mut fields = match &mut s.page {
+        let mut fields = match &s.page {
             Some(page) => page_fields(config, page, &s.path, s.preview, Value::none()),
             None => vec![
                 ("title", s.title.clone().into()),
@@ -322,11 +307,11 @@ pub fn build(
 
     let mut page_index: BTreeMap<String, Value> = BTreeMap::new();
     for (p, v) in site.pages.iter().zip(&pages) {
-        page_index.insert(p.page.content_path.clone(), v.clone());
+        page_index.insert(p.page.file.content_path.clone(), v.clone());
     }
     for (s, v) in site.sections.iter().zip(&sections) {
         if let Some(p) = &s.page {
-            page_index.insert(p.content_path.clone(), v.clone());
+            page_index.insert(p.file.content_path.clone(), v.clone());
         }
     }
     let section_index: BTreeMap<String, Value> = site

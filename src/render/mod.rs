@@ -13,7 +13,7 @@ use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schedule::Schedule;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tera::{Context, Value};
 use theme::{INDEX_VAR, Theme};
@@ -40,21 +40,10 @@ pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<(), String> + Sync);
 
 /// Renders the whole site into a map (for `check`, `serve` and tests).
 pub fn render_to_map(
-    site: &mut Site,
+    site: &Site,
     theme: &Theme,
     config: &SiteConfig,
     schedule: &Schedule,
-) -> (Outputs, Vec<Diagnostic>) {
-    render_to_map_focused(site, theme, config, schedule, None)
-}
-
-/// [`render_to_map`], with [`render_focused`]'s `focus`.
-pub fn render_to_map_focused(
-    site: &mut Site,
-    theme: &Theme,
-    config: &SiteConfig,
-    schedule: &Schedule,
-    focus: Option<&HashSet<String>>,
 ) -> (Outputs, Vec<Diagnostic>) {
     let outputs = std::sync::Mutex::new(Outputs::new());
     let sink = |path: &str, bytes: &[u8]| {
@@ -65,8 +54,7 @@ pub fn render_to_map_focused(
         Ok(())
     };
     // This sink never fails, so neither does rendering into it.
-    let diagnostics =
-        render_focused(site, theme, config, schedule, focus, &sink).unwrap_or_default();
+    let diagnostics = render(site, theme, config, schedule, &sink).unwrap_or_default();
     (
         outputs.into_inner().unwrap_or_else(|p| p.into_inner()),
         diagnostics,
@@ -76,32 +64,17 @@ pub fn render_to_map_focused(
 /// Renders the whole site, handing each output to `sink` as soon as it is made (so a build
 /// never holds the whole site's HTML in memory). Template errors are gathered from every page;
 /// one broken line in a template shared by many pages is reported once, with the number of
-/// pages it broke. The pages' HTML moves out of `site` into the template values.
+/// pages it broke.
 pub fn render(
-    site: &mut Site,
+    site: &Site,
     theme: &Theme,
     config: &SiteConfig,
     schedule: &Schedule,
-    sink: Sink<'_>,
-) -> Result<Vec<Diagnostic>, String> {
-    render_focused(site, theme, config, schedule, None, sink)
-}
-
-/// [`render`], or with `focus` only the pages and sections made from those content files
-/// (site-relative source paths): each exactly as the whole render makes it, since every
-/// template still sees the whole site. Nothing else is rendered (no lists, feeds or files).
-pub fn render_focused(
-    site: &mut Site,
-    theme: &Theme,
-    config: &SiteConfig,
-    schedule: &Schedule,
-    focus: Option<&HashSet<String>>,
     sink: Sink<'_>,
 ) -> Result<Vec<Diagnostic>, String> {
     let feeds = feed_paths(site, config);
     let values = context::build(site, config, schedule, &feeds);
-    let site: &Site = site;
-    let mut jobs: Vec<Job> = page_outputs(site)
+    let jobs: Vec<Job> = page_outputs(site)
         .into_iter()
         .map(|o| {
             let vars = match o.kind {
@@ -126,9 +99,6 @@ pub fn render_focused(
             }
         })
         .collect();
-    if let Some(focus) = focus {
-        jobs.retain(|j| focus.contains(&j.source));
-    }
     let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
         Default::default();
     jobs.into_par_iter().try_for_each(|job| {
@@ -177,10 +147,6 @@ pub fn render_focused(
         };
         diagnostics.push(d);
     }
-    if focus.is_some() {
-        return Ok(diagnostics);
-    }
-
     for a in &site.aliases {
         sink(
             &crate::slug::output_file(&a.path),
@@ -266,7 +232,7 @@ pub fn page_outputs(site: &Site) -> Vec<PageOutput> {
             source: s
                 .page
                 .as_ref()
-                .map_or_else(|| "the home page".into(), |p| p.source_path.clone()),
+                .map_or_else(|| "the home page".into(), |p| p.file.source_path.clone()),
             path: s.path.clone(),
             kind: OutputKind::Section(i),
         });
@@ -280,7 +246,7 @@ pub fn page_outputs(site: &Site) -> Vec<PageOutput> {
                 .template
                 .clone()
                 .unwrap_or_else(|| "page.html".to_string()),
-            source: p.page.source_path.clone(),
+            source: p.page.file.source_path.clone(),
             path: p.path.clone(),
             kind: OutputKind::Page(i),
         });

@@ -7,6 +7,7 @@
 //! rebuild thread, which runs the same pipeline as `build` (minus `write`) and publishes a new
 //! snapshot. Nothing here prints: what happens is reported through the caller's callback.
 
+mod cache;
 mod events;
 pub mod http;
 mod state;
@@ -14,6 +15,7 @@ mod watch;
 
 use crate::build::{BuildError, BuildOptions};
 use crate::diagnostic::Diagnostic;
+use crate::parse::Mode;
 use crate::render::Outputs;
 use state::{Shared, Signal, Snapshot};
 use std::collections::BTreeSet;
@@ -41,8 +43,6 @@ pub enum ServeEvent<'a> {
     },
     /// Files changed; a rebuild starts.
     Changed { paths: &'a [String] },
-    /// The changed pages were rendered and sent to the browser; the rest of the site follows.
-    Previewed { pages: usize, millis: u128 },
     /// A build succeeded.
     Built {
         pages: usize,
@@ -89,8 +89,7 @@ where
     let mut builder = Builder {
         opts: build,
         shared: Arc::clone(&shared),
-        cache: crate::build::ParseCache::default(),
-        pages: Default::default(),
+        cache: cache::ParseCache::default(),
     };
     if let Err(BuildError::Usage(m)) = builder.rebuild(&BTreeSet::new(), &*report) {
         return Err(BuildError::Usage(m));
@@ -189,104 +188,28 @@ struct Builder {
     opts: BuildOptions,
     shared: Arc<Shared>,
     /// Pages parsed by earlier builds: only changed files are read and parsed again.
-    cache: crate::build::ParseCache,
-    /// The source paths (`content/x.md`) of the last good build's pages and sections.
-    pages: std::collections::HashSet<String>,
+    cache: cache::ParseCache,
 }
 
 impl Builder {
-    /// Rebuilds after `changed`. When only existing pages' Markdown changed, those pages are
-    /// rendered first (each exactly as the full render makes it: every template sees the whole
-    /// new site) and pages showing them reload at once; then the whole site is rendered and
-    /// pages whose output differs from that first step reload too.
+    /// Rebuilds after `changed`, in one pass: the pages showing outputs that changed reload.
     fn rebuild(
         &mut self,
         changed: &BTreeSet<String>,
         report: &dyn Fn(ServeEvent<'_>),
     ) -> Result<(), BuildError> {
         let started = Instant::now();
-        if let Some(focus) = self.focus(changed) {
-            let previous = self.shared.snapshot();
-            match crate::build::render_site_cached(&self.opts, Some(&mut self.cache), Some(&focus))
-            {
-                Ok(rendered) if rendered.outputs.len() == focus.len() => {
-                    let mut outputs = (*previous.outputs).clone();
-                    let mut paths = Vec::new();
-                    for (k, v) in rendered.outputs {
-                        if outputs.get(&k) != Some(&v) {
-                            paths.push(k.clone());
-                            outputs.insert(k, v);
-                        }
-                    }
-                    report(ServeEvent::Previewed {
-                        pages: focus.len(),
-                        millis: started.elapsed().as_millis(),
-                    });
-                    if !paths.is_empty() {
-                        let version = previous.version + 1;
-                        self.shared.publish(
-                            Snapshot {
-                                outputs: Arc::new(outputs),
-                                overlay: None,
-                                version,
-                            },
-                            Some(Signal::Reload {
-                                version,
-                                paths: Some(paths),
-                            }),
-                        );
-                    }
-                }
-                // A page that no longer renders on its own (an error, or it went away): the
-                // full build below says why.
-                _ => {}
-            }
-        }
-        self.full(changed, started, report)
-    }
-
-    /// The content files whose pages can be rendered first: when every changed file is the
-    /// Markdown of a page the last good build made, those files; otherwise none.
-    fn focus(&self, changed: &BTreeSet<String>) -> Option<std::collections::HashSet<String>> {
-        let previous = self.shared.snapshot();
-        if previous.overlay.is_some() || previous.version == 0 || changed.is_empty() {
-            return None;
-        }
-        changed
-            .iter()
-            .all(|p| self.pages.contains(p) && self.opts.root.join(p).is_file())
-            .then(|| changed.iter().cloned().collect())
-    }
-
-    fn full(
-        &mut self,
-        changed: &BTreeSet<String>,
-        started: Instant,
-        report: &dyn Fn(ServeEvent<'_>),
-    ) -> Result<(), BuildError> {
         let previous = self.shared.snapshot();
         let version = previous.version + 1;
-        match crate::build::render_site_cached(&self.opts, Some(&mut self.cache), None) {
+        match crate::build::render_site(&self.opts, Mode::Build, Some(&mut self.cache)) {
             Ok(rendered) => {
-                self.pages = rendered
-                    .site
-                    .pages
-                    .iter()
-                    .map(|p| p.page.source_path.clone())
-                    .chain(
-                        rendered
-                            .site
-                            .sections
-                            .iter()
-                            .filter_map(|s| s.page.as_ref().map(|p| p.source_path.clone())),
-                    )
-                    .collect();
-                let outputs = Arc::new(rendered.outputs);
+                let site = &rendered.prepared.site;
                 report(ServeEvent::Built {
-                    pages: rendered.site.pages.len() + rendered.site.sections.len(),
+                    pages: site.pages.len() + site.sections.len(),
                     millis: started.elapsed().as_millis(),
-                    warnings: &rendered.warnings,
+                    warnings: &rendered.prepared.diagnostics,
                 });
+                let outputs = Arc::new(rendered.outputs);
                 let signal = if previous.overlay.is_some() || previous.version == 0 {
                     Some(Signal::Reload {
                         version,

@@ -4,8 +4,9 @@
 //! panics; and nested or repeated constructs render in time growing no faster than about
 //! linearly.
 
+use placard::config::MarkdownOptions;
 use placard::diagnostic::Diagnostic;
-use placard::parse::markdown::{self, ArgSpec, Shortcodes, Source};
+use placard::parse::markdown::{self, ArgSpec, Link, Links, Shortcodes, Source};
 use proptest::prelude::*;
 use std::path::{Component, Path};
 use std::time::{Duration, Instant};
@@ -112,7 +113,9 @@ fn no_front_matter_slug_or_alias_escapes_the_output() {
             crate::support::write(&root.join("content/news/escape.md"), page);
             let mut opts = placard::build::BuildOptions::new(&root);
             opts.as_of = Some("2026-06-01".into());
-            if let Ok(rendered) = placard::build::render_site(&opts) {
+            if let Ok(rendered) =
+                placard::build::render_site(&opts, placard::parse::Mode::Build, None)
+            {
                 for key in rendered.outputs.keys() {
                     prop_assert!(
                         stays_inside(key),
@@ -169,6 +172,18 @@ impl Shortcodes for Fake {
     }
 }
 
+/// The other pages of random Markdown: `p.md` is live; anything else is missing.
+struct Pages;
+
+impl Links for Pages {
+    fn resolve(&self, content_path: &str) -> Link {
+        match content_path {
+            "p.md" => Link::Url("/p/".into()),
+            _ => Link::Missing { near: None },
+        }
+    }
+}
+
 fn render(text: &str, markers: bool, raw_html: bool) -> (markdown::Body, Vec<Diagnostic>) {
     let source = Source {
         path: "content/p.md",
@@ -176,7 +191,14 @@ fn render(text: &str, markers: bool, raw_html: bool) -> (markdown::Body, Vec<Dia
         body_offset: 0,
         markers,
     };
-    markdown::render(text, &source, true, raw_html, &Fake)
+    let options = MarkdownOptions {
+        raw_html,
+        smart_punctuation: true,
+    };
+    let r = markdown::render(text, &source, &options, &Fake, Some(&Pages));
+    let mut d = r.problems;
+    d.extend(r.link_problems);
+    (r.body, d)
 }
 
 fn markdown_piece() -> impl Strategy<Value = String> {

@@ -1,15 +1,21 @@
-//! assemble: parsed pages → a [`Site`]: what is live (drafts and embargoes applied), sections
-//! and their sorted pages, taxonomies and terms, pretty URLs, aliases, co-located files, and the
-//! checks that need the whole site: two sources on one URL, internal links to missing pages or
-//! anchors. Internal `@/` links are resolved in each page's HTML here. Pure.
+//! assemble: parsed pages → a [`Site`]. First, from front matter alone, [`routes`] settles
+//! what is live (drafts and embargoes applied, hidden sections taking their folders along) and
+//! where every page and folder goes; the bodies are rendered with those routes at hand. Then
+//! [`assemble`] puts the live pages into sections sorted as they ask, taxonomies and terms,
+//! aliases and the files from `content/`, and runs the checks that need the whole site: two
+//! sources on one URL, `@/` links to a heading that is not there, front-matter references to
+//! missing pages. Pure.
+
+pub mod routes;
 
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::load::AssetFile;
 use crate::parse::Page;
 use crate::parse::front_matter::SortBy;
-use crate::schedule::{Preview, Schedule};
+use crate::schedule::Preview;
 use crate::slug::slugify;
+pub use routes::{Route, Routes, routes};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -96,49 +102,39 @@ pub const RESERVED: &[&str] = &[
     "manifest.json",
 ];
 
-/// Assembles the site. `broken` holds the content paths of files that failed to parse (links
-/// to them are not reported again); `theme_outputs` the output paths of the theme's files.
+/// What else the site is assembled with.
+pub struct Inputs<'a> {
+    /// The files from `content/` that are not pages.
+    pub assets: &'a [AssetFile],
+    /// The output paths of the theme's files.
+    pub theme_outputs: &'a [String],
+    /// Every template name, for pages that name their own.
+    pub template_names: &'a HashSet<String>,
+}
+
+/// Assembles the site from the pages that parsed, placed where `routes` says.
 pub fn assemble(
     config: &SiteConfig,
     parsed: Vec<Page>,
-    assets: &[AssetFile],
-    broken: &HashSet<String>,
-    theme_outputs: &[String],
-    template_names: &HashSet<String>,
-    schedule: &Schedule,
+    routes: &Routes,
+    inputs: &Inputs<'_>,
 ) -> (Site, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut site = Site::default();
-
-    // Every page that exists in content, live or not, for link checks.
-    // (The heading ids move here: nothing after assembly needs them.)
-    let mut all: HashMap<String, (Option<String>, Vec<String>)> =
-        HashMap::with_capacity(parsed.len());
+    let mut site = Site {
+        left_out: routes.left_out(),
+        ..Site::default()
+    };
+    let template_names = inputs.template_names;
     let mut section_pages = Vec::new();
     let mut pages = Vec::with_capacity(parsed.len());
-    // A section that is not live (a draft, embargoed, expired) takes everything under it along:
-    // its pages, subsections and files. (The home page's _index.md does not hide the site.)
-    let hidden: Vec<String> = parsed
-        .iter()
-        .filter(|p| p.is_section && !p.dir.is_empty() && schedule.include(&p.front).is_none())
-        .map(|p| p.dir.clone())
-        .collect();
-    let under_hidden = |dir: &str| {
-        hidden.iter().any(|h| {
-            dir == h
-                || dir
-                    .strip_prefix(h.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
-    };
-    for mut page in parsed {
+    for page in parsed {
         if let Some(t) = &page.front.template
             && !template_names.contains(t)
         {
             let line = page.front.key_lines.get("template").copied().unwrap_or(1);
             diagnostics.push(
                     Diagnostic::error(format!("there is no template `{t}`"))
-                        .in_file(page.source_path.clone())
+                        .in_file(page.file.source_path.clone())
                         .at_line(line)
                         .with_hint(match crate::diagnostic::did_you_mean(t, template_names.iter().map(String::as_str)) {
                             Some(near) => format!("did you mean `{near}`?"),
@@ -146,34 +142,21 @@ pub fn assemble(
                         }),
                 );
         }
-        let included = if under_hidden(&page.dir) {
-            None
-        } else {
-            schedule.include(&page.front)
+        let Some(Route::Live { path, preview }) = routes.get(&page.file.content_path).cloned()
+        else {
+            continue;
         };
-        match included {
-            None => {
-                site.left_out += 1;
-                all.insert(
-                    page.content_path.clone(),
-                    (None, std::mem::take(&mut page.body.heading_ids)),
-                );
-            }
-            Some(preview) => {
-                if page.is_section {
-                    section_pages.push((page, preview));
-                } else {
-                    pages.push((page, preview));
-                }
-            }
+        if page.file.is_section {
+            section_pages.push((page, path, preview));
+        } else {
+            pages.push((page, path, preview));
         }
     }
 
     // Sections: one per live _index.md, plus the home page if the site has none.
-    section_pages.sort_by(|a, b| a.0.dir.cmp(&b.0.dir));
+    section_pages.sort_by(|a, b| a.0.file.dir.cmp(&b.0.file.dir));
     let mut section_by_dir: BTreeMap<String, usize> = BTreeMap::new();
-    let mut dir_paths: HashMap<String, String> = HashMap::new();
-    if !section_pages.iter().any(|(p, _)| p.dir.is_empty()) {
+    if !section_pages.iter().any(|(p, _, _)| p.file.dir.is_empty()) {
         site.sections.push(SiteSection {
             page: None,
             title: config.title.clone(),
@@ -186,21 +169,11 @@ pub fn assemble(
         });
         section_by_dir.insert(String::new(), 0);
     }
-    dir_paths.insert(String::new(), "/".into());
-    for (mut page, preview) in section_pages {
-        let path = dir_path(&page.dir, page.front.slug.as_deref(), &dir_paths);
-        dir_paths.insert(page.dir.clone(), path.clone());
-        all.insert(
-            page.content_path.clone(),
-            (
-                Some(path.clone()),
-                std::mem::take(&mut page.body.heading_ids),
-            ),
-        );
-        section_by_dir.insert(page.dir.clone(), site.sections.len());
+    for (page, path, preview) in section_pages {
+        section_by_dir.insert(page.file.dir.clone(), site.sections.len());
         site.sections.push(SiteSection {
             title: page.front.title.clone(),
-            dir: page.dir.clone(),
+            dir: page.file.dir.clone(),
             path,
             parent: None,
             pages: vec![],
@@ -220,60 +193,15 @@ pub fn assemble(
         }
     }
 
-    // Pages: URL, owning section.
-    pages.sort_by(|a, b| a.0.content_path.cmp(&b.0.content_path));
+    // Pages, each in its section.
+    pages.sort_by(|a, b| a.0.file.content_path.cmp(&b.0.file.content_path));
     site.pages.reserve_exact(pages.len());
-    for (mut page, preview) in pages {
-        if page.is_bundle && page.dir.is_empty() {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "`{}` cannot be a page: the home page is `content/_index.md`",
-                    page.source_path
-                ))
-                .in_file(&page.source_path)
-                .with_hint(
-                    "rename it to `content/_index.md` (the home page's text and title), \
-                     or give it a name such as `content/about.md`",
-                ),
-            );
-            continue;
-        }
-        let (parent_dir, own) = if page.is_bundle {
-            match page.dir.rsplit_once('/') {
-                Some((d, last)) => (d.to_string(), last.to_string()),
-                None => (String::new(), page.dir.clone()),
-            }
-        } else {
-            (page.dir.clone(), page.stem.clone())
-        };
-        let slug = match &page.front.slug {
-            Some(s) => slugify(s),
-            None => slugify(&own),
-        };
-        if slug.is_empty() {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "cannot make a URL from the file name `{own}`: it has no letters or digits"
-                ))
-                .in_file(page.source_path.clone())
-                .with_hint("rename the file or set `slug:` in the front matter"),
-            );
-            continue;
-        }
-        let base = dir_path(&parent_dir, None, &dir_paths);
-        let path = format!("{base}{slug}/");
-        let Some(section) = nearest_section(&page.dir, &section_by_dir, false)
+    for (page, path, preview) in pages {
+        let Some(section) = nearest_section(&page.file.dir, &section_by_dir, false)
             .or_else(|| section_by_dir.get("").copied())
         else {
             continue;
         };
-        all.insert(
-            page.content_path.clone(),
-            (
-                Some(path.clone()),
-                std::mem::take(&mut page.body.heading_ids),
-            ),
-        );
         site.pages.push(SitePage {
             page,
             path,
@@ -286,7 +214,6 @@ pub fn assemble(
     for (i, p) in site.pages.iter().enumerate() {
         site.sections[p.section].pages.push(i);
     }
-
     // Sorting, with a warning for every page that lacks the key it is sorted by.
     for s in 0..site.sections.len() {
         let sort_by = site.sections[s].page.as_ref().and_then(|p| p.front.sort_by);
@@ -295,7 +222,7 @@ pub fn assemble(
             let section_file = site.sections[s]
                 .page
                 .as_ref()
-                .map(|p| p.source_path.clone())
+                .map(|p| p.file.source_path.clone())
                 .unwrap_or_default();
             for &i in &idx {
                 let fm = &site.pages[i].page.front;
@@ -311,8 +238,8 @@ pub fn assemble(
                         "date"
                     };
                     diagnostics.push(
-                        Diagnostic::warning(format!("{} has no `{k}`, but {section_file} sorts its pages by {k}; it is listed last", site.pages[i].page.source_path))
-                            .in_file(site.pages[i].page.source_path.clone())
+                        Diagnostic::warning(format!("{} has no `{k}`, but {section_file} sorts its pages by {k}; it is listed last", site.pages[i].page.file.source_path))
+                            .in_file(site.pages[i].page.file.source_path.clone())
                             .with_hint(format!("add `{k}:` to its front matter")),
                     );
                 }
@@ -325,7 +252,7 @@ pub fn assemble(
                     .title
                     .to_lowercase()
                     .cmp(&pb.front.title.to_lowercase())
-                    .then_with(|| pa.content_path.cmp(&pb.content_path))
+                    .then_with(|| pa.file.content_path.cmp(&pb.file.content_path))
             };
             let newest = || match (&pa.front.date, &pb.front.date) {
                 (Some(x), Some(y)) => y.at.cmp(&x.at),
@@ -374,7 +301,7 @@ pub fn assemble(
         for alias in &p.page.front.aliases {
             site.aliases.push(Alias {
                 path: crate::slug::alias_url(alias),
-                source: p.page.source_path.clone(),
+                source: p.page.file.source_path.clone(),
                 line: p.page.front.key_lines.get("aliases").copied(),
                 target: p.path.clone(),
             });
@@ -385,7 +312,7 @@ pub fn assemble(
             for alias in &page.front.aliases {
                 site.aliases.push(Alias {
                     path: crate::slug::alias_url(alias),
-                    source: page.source_path.clone(),
+                    source: page.file.source_path.clone(),
                     line: page.front.key_lines.get("aliases").copied(),
                     target: s.path.clone(),
                 });
@@ -395,15 +322,11 @@ pub fn assemble(
 
     // Files from content/: those inside a page bundle follow their page (and stay out with it).
     // Every page bundle (a folder with index.md): live ones with their URL path, others with none.
-    let mut bundles: HashMap<String, Option<String>> = all
-        .iter()
-        .filter(|(k, (path, _))| path.is_none() && k.ends_with("/index.md"))
-        .map(|(k, _)| (k.trim_end_matches("/index.md").to_string(), None))
+    let bundles: HashMap<String, Option<String>> = routes
+        .bundles()
+        .map(|(dir, path)| (dir.to_string(), path.map(str::to_string)))
         .collect();
-    for p in site.pages.iter().filter(|p| p.page.is_bundle) {
-        bundles.insert(p.page.dir.clone(), Some(p.path.clone()));
-    }
-    for a in assets {
+    for a in inputs.assets {
         let (dir, file) = a
             .content_path
             .rsplit_once('/')
@@ -424,12 +347,9 @@ pub fn assemble(
                 path.trim_start_matches('/'),
                 &a.content_path[b.len() + 1..]
             ),
-            None if under_hidden(dir) => continue,
+            None if routes.hidden.holding(dir).is_some() => continue,
             // Elsewhere a file sits beside the pages of its folder, under the folder's URL.
-            None => format!(
-                "{}{file}",
-                dir_path(dir, None, &dir_paths).trim_start_matches('/')
-            ),
+            None => format!("{}{file}", routes.dir_path(dir).trim_start_matches('/')),
         };
         site.assets.push(SiteAsset {
             output,
@@ -438,35 +358,13 @@ pub fn assemble(
         });
     }
 
-    diagnostics.extend(collisions(&site, theme_outputs, config.outputs.feeds));
-    diagnostics.extend(resolve_links(&mut site, &all, broken, config));
+    diagnostics.extend(collisions(
+        &site,
+        inputs.theme_outputs,
+        config.outputs.feeds,
+    ));
+    diagnostics.extend(check_references(&site, routes));
     (site, diagnostics)
-}
-
-/// The URL path of a content folder: each segment slugified; a section's `slug` replaces its
-/// own last segment.
-fn dir_path(dir: &str, own_slug: Option<&str>, known: &HashMap<String, String>) -> String {
-    if dir.is_empty() {
-        return "/".into();
-    }
-    if own_slug.is_none()
-        && let Some(p) = known.get(dir)
-    {
-        return p.clone();
-    }
-    let (parent, last) = match dir.rsplit_once('/') {
-        Some((p, l)) => (p, l),
-        None => ("", dir),
-    };
-    let parent_path = dir_path(parent, None, known);
-    let seg = own_slug
-        .map(slugify)
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| {
-            let s = slugify(last);
-            if s.is_empty() { "section".into() } else { s }
-        });
-    format!("{parent_path}{seg}/")
 }
 
 /// The section a folder belongs to: itself (unless `strict`), else its nearest ancestor.
@@ -570,9 +468,9 @@ fn collisions(site: &Site, theme_outputs: &[String], feeds: bool) -> Vec<Diagnos
         }
     };
     let page_claim = |page: &Page, key: &str, url: &str| Claim {
-        who: page.source_path.clone(),
+        who: page.file.source_path.clone(),
         file: Some((
-            page.source_path.clone(),
+            page.file.source_path.clone(),
             page.front.key_lines.get(key).copied(),
         )),
         url: url.to_string(),
@@ -654,85 +552,41 @@ fn collisions(site: &Site, theme_outputs: &[String], feeds: bool) -> Vec<Diagnos
     out
 }
 
-/// Checks every `@/` link and front-matter reference, and rewrites links in the HTML.
-fn resolve_links(
-    site: &mut Site,
-    all: &HashMap<String, (Option<String>, Vec<String>)>,
-    broken: &HashSet<String>,
-    config: &SiteConfig,
-) -> Vec<Diagnostic> {
+/// Checks what only the whole site can tell: that the heading an `@/` link names is on the
+/// page it leads to, and that the pages front-matter values name (`related`, `cta.url`…)
+/// exist. (Links to missing or hidden pages were reported as their bodies were rendered.)
+fn check_references(site: &Site, routes: &Routes) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let base_path = config.base_path().to_string();
-    let known: Vec<&str> = all.keys().map(String::as_str).collect();
-    let fix = |page: &mut Page, out: &mut Vec<Diagnostic>| {
-        // The escaped `@/…` value as written in the HTML → its URL, or `None` to unlink it.
-        let mut rewrites: HashMap<String, Option<String>> = HashMap::new();
+    let ids: HashMap<&str, &[String]> = site
+        .pages
+        .iter()
+        .map(|p| &p.page)
+        .chain(site.sections.iter().filter_map(|s| s.page.as_ref()))
+        .map(|p| (p.file.content_path.as_str(), p.body.heading_ids.as_slice()))
+        .collect();
+    let check = |page: &Page, out: &mut Vec<Diagnostic>| {
         for link in &page.body.links {
-            let key = link.path.trim_start_matches('/').to_string();
-            let located = |d: Diagnostic| {
-                let mut d = d.in_file(page.source_path.clone());
-                d.line = Some(link.line);
-                d.column = Some(link.column);
-                d.with_source(link.source_line.clone(), link.source_start)
+            let key = link.path.trim_start_matches('/');
+            let (Some(anchor), Some(ids)) = (&link.anchor, ids.get(key)) else {
+                continue;
             };
-            let raw_html = pulldown_cmark_escape_href(&link.raw);
-            match all.get(&key) {
-                None if broken.contains(&key) => {}
-                None => {
-                    let d = located(Diagnostic::error(format!(
-                        "link to a missing page: `{}`",
-                        link.raw
-                    )));
-                    out.push(match crate::diagnostic::did_you_mean(&key, known.iter().copied()) {
-                        Some(near) => d.with_hint(format!("did you mean `@/{near}`?")),
-                        None => d.with_hint("internal links name a file under content/, such as `@/initiatives/young-londoners-fund.md`"),
-                    });
-                }
-                Some((None, _)) => {
-                    out.push(
-                        located(Diagnostic::warning(format!("link to `{}`, which is not published in this build; the link is left out", link.raw)))
-                            .with_hint("the link text stays; the link appears once the page is live (rebuild then)"),
-                    );
-                    rewrites.insert(raw_html, None);
-                }
-                Some((Some(path), ids)) => {
-                    if let Some(anchor) = &link.anchor
-                        && !ids.iter().any(|i| i == anchor)
-                    {
-                        let d = located(Diagnostic::error(format!(
-                            "link to a missing anchor: `#{anchor}` is not a heading in {key}"
-                        )));
-                        out.push(
-                            match crate::diagnostic::did_you_mean(
-                                anchor,
-                                ids.iter().map(String::as_str),
-                            ) {
-                                Some(near) => d.with_hint(format!("did you mean `#{near}`?")),
-                                None if ids.is_empty() => d.with_hint("that page has no headings"),
-                                None => {
-                                    d.with_hint(format!("its headings are: {}", ids.join(", ")))
-                                }
-                            },
-                        );
-                        continue;
-                    }
-                    let url = format!(
-                        "{base_path}{}{}",
-                        path.trim_start_matches('/'),
-                        link.anchor
-                            .as_ref()
-                            .map(|a| format!("#{a}"))
-                            .unwrap_or_default()
-                    );
-                    rewrites.insert(raw_html, Some(url));
-                }
+            if ids.iter().any(|i| i == anchor) {
+                continue;
             }
-        }
-        if !rewrites.is_empty() {
-            page.body.html = rewrite_links(&page.body.html, &rewrites).into();
-            if let Some(s) = page.body.summary_html.as_mut() {
-                *s = rewrite_links(s, &rewrites);
-            }
+            let mut d = Diagnostic::error(format!(
+                "link to a missing anchor: `#{anchor}` is not a heading in {key}"
+            ))
+            .in_file(page.file.source_path.clone());
+            d.line = Some(link.line);
+            d.column = Some(link.column);
+            let d = d.with_source(link.source_line.clone(), link.source_start);
+            out.push(
+                match crate::diagnostic::did_you_mean(anchor, ids.iter().map(String::as_str)) {
+                    Some(near) => d.with_hint(format!("did you mean `#{near}`?")),
+                    None if ids.is_empty() => d.with_hint("that page has no headings"),
+                    None => d.with_hint(format!("its headings are: {}", ids.join(", "))),
+                },
+            );
         }
         // `@/` references in theme fields (`related`, `cta.url`…).
         for (key, value) in &page.front.params {
@@ -745,12 +599,12 @@ fn resolve_links(
                     .next()
                     .unwrap_or_default()
                     .to_string();
-                if !all.contains_key(&target) && !broken.contains(&target) {
+                if routes.get(&target).is_none() {
                     let line = page.front.key_lines.get(key).copied().unwrap_or(1);
                     let d = Diagnostic::error(format!("`{key}` refers to a missing page: `{r}`"))
-                        .in_file(page.source_path.clone())
+                        .in_file(page.file.source_path.clone())
                         .at_line(line);
-                    out.push(match crate::diagnostic::did_you_mean(&target, known.iter().copied()) {
+                    out.push(match crate::diagnostic::did_you_mean(&target, routes.known()) {
                         Some(near) => d.with_hint(format!("did you mean `@/{near}`?")),
                         None => d.with_hint("name a file under content/, such as `@/initiatives/young-londoners-fund.md`"),
                     });
@@ -758,12 +612,12 @@ fn resolve_links(
             }
         }
     };
-    for p in &mut site.pages {
-        fix(&mut p.page, &mut out);
+    for p in &site.pages {
+        check(&p.page, &mut out);
     }
-    for s in &mut site.sections {
-        if let Some(p) = s.page.as_mut() {
-            fix(p, &mut out);
+    for s in &site.sections {
+        if let Some(p) = &s.page {
+            check(p, &mut out);
         }
     }
     out
@@ -775,80 +629,5 @@ fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
         serde_json::Value::Object(m) => m.values().for_each(|x| collect_refs(x, out)),
         _ => {}
-    }
-}
-
-/// The href as pulldown-cmark writes it.
-fn pulldown_cmark_escape_href(raw: &str) -> String {
-    let mut s = String::new();
-    let _ = pulldown_cmark_escape::escape_href(&mut s, raw);
-    s
-}
-
-/// Rewrites every `href="@/…"` and `src="@/…"` in one pass: to its URL, or — for a link to a
-/// page that is not live — removing the `<a>` and its `</a>` but keeping the text.
-fn rewrite_links(html: &str, rewrites: &HashMap<String, Option<String>>) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    let mut drop_close = false;
-    loop {
-        let attr = rest.find("=\"@/");
-        let close = if drop_close { rest.find("</a>") } else { None };
-        if let Some(c) = close.filter(|c| attr.is_none_or(|a| *c < a)) {
-            out.push_str(&rest[..c]);
-            rest = &rest[c + 4..];
-            drop_close = false;
-            continue;
-        }
-        let Some(a) = attr else { break };
-        let start = a + 2;
-        let Some(len) = rest[start..].find('"') else {
-            break;
-        };
-        let end = start + len;
-        match rewrites.get(&rest[start..end]) {
-            Some(Some(url)) => {
-                out.push_str(&rest[..start]);
-                out.push_str(&crate::text::escape(url));
-                rest = &rest[end..];
-            }
-            Some(None)
-                if rest[..a]
-                    .rfind('<')
-                    .is_some_and(|t| rest[t..].starts_with("<a ")) =>
-            {
-                let tag = rest[..a].rfind('<').unwrap_or(a);
-                let Some(tag_end) = rest[end..].find('>') else {
-                    break;
-                };
-                out.push_str(&rest[..tag]);
-                rest = &rest[end + tag_end + 1..];
-                drop_close = true;
-            }
-            _ => {
-                out.push_str(&rest[..end]);
-                rest = &rest[end..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_rewritten_or_unlinked_in_one_pass() {
-        let mut map = HashMap::new();
-        map.insert("@/a.md".to_string(), Some("/a/".to_string()));
-        map.insert("@/b.md#x".to_string(), Some("/b/#x".to_string()));
-        map.insert("@/draft.md".to_string(), None);
-        let html = "<p><a href=\"@/a.md\">A</a> <img src=\"@/b.md#x\" alt=\"b\"> <a href=\"@/draft.md\" title=\"t\">soon</a> <a href=\"@/other.md\">o</a> <em>x</em></p>";
-        assert_eq!(
-            rewrite_links(html, &map),
-            "<p><a href=\"/a/\">A</a> <img src=\"/b/#x\" alt=\"b\"> soon <a href=\"@/other.md\">o</a> <em>x</em></p>"
-        );
     }
 }
