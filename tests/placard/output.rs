@@ -358,3 +358,45 @@ fn a_file_that_takes_a_feed_url_is_an_error_naming_both() {
     );
     assert!(!site.path().join("public").exists());
 }
+
+/// A link to a page that is not in this build — in the text, in a `cta` or `video` shortcode —
+/// is left out with a warning at its line, keeping its words; the page's URL or name appears
+/// nowhere.
+#[test]
+fn links_to_a_page_not_in_the_build_keep_their_words_and_nothing_of_the_page() {
+    let site = crate::support::small_site(false);
+    let root = site.path();
+    write(
+        &root.join("content/soon.md"),
+        "---\ntitle: Coming soon\ndraft: true\n---\n\n## Transcript\n\nWords.\n",
+    );
+    write(
+        &root.join("content/teaser.md"),
+        "---\ntitle: Teaser\n---\n\nRead [what comes next](@/soon.md).\n\n{{ cta(label=\"Find out first\", url=\"@/soon.md\") }}\n\n{{ video(youtube=\"abc123XYZ_-\", title=\"A film\", transcript=\"@/soon.md#transcript\") }}\n",
+    );
+    let out = placard(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for line in [7, 9] {
+        assert!(
+            err.contains(&format!("--> content/teaser.md:{line}:")),
+            "a warning at line {line}:\n{err}"
+        );
+    }
+    assert!(
+        err.contains(
+            "link to `@/soon.md`, which is not published in this build; the link is left out"
+        ) && err.contains("--> content/teaser.md:5:6"),
+        "{err}"
+    );
+    let html = read(&root.join("public/teaser/index.html"));
+    assert!(html.contains("Read what comes next."), "{html}");
+    assert!(
+        html.contains("<p class=\"cta\">Find out first</p>"),
+        "the button's words, without a link: {html}"
+    );
+    assert!(html.contains("Read the transcript"), "{html}");
+    for leak in ["soon", "Coming soon", "@/", "href=\"\""] {
+        assert!(!html.contains(leak), "`{leak}` in the page: {html}");
+    }
+}
