@@ -12,12 +12,14 @@
 //! any path that points up or closes a cycle. ARCHITECTURE.md says what each floor owns.
 
 // Floor 1: leaves. Pure helpers with no idea of a site: diagnostics, text and escaping,
-// slugs and output paths, YAML reading, times, number and date formatting.
+// slugs and output paths, YAML reading, times, number and date formatting, values shared with
+// the templates.
 pub mod diagnostic;
 pub mod format;
 pub mod slug;
 pub mod text;
 pub mod time;
+pub mod value;
 mod yaml;
 
 // Floor 2: config. site.yaml → SiteConfig, publish targets included.

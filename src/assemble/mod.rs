@@ -589,10 +589,11 @@ fn check_references(site: &Site, routes: &Routes) -> Vec<Diagnostic> {
             );
         }
         // `@/` references in theme fields (`related`, `cta.url`…).
-        for (key, value) in &page.front.params {
-            let mut refs = Vec::new();
-            collect_refs(value, &mut refs);
-            for r in refs {
+        for (key, r) in page.front.params.strings() {
+            if !r.starts_with("@/") {
+                continue;
+            }
+            {
                 let target = r
                     .trim_start_matches("@/")
                     .split('#')
@@ -621,13 +622,4 @@ fn check_references(site: &Site, routes: &Routes) -> Vec<Diagnostic> {
         }
     }
     out
-}
-
-fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) if s.starts_with("@/") => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
-        serde_json::Value::Object(m) => m.values().for_each(|x| collect_refs(x, out)),
-        _ => {}
-    }
 }

@@ -990,9 +990,9 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
     }
     let mut stats: Vec<Stat<'_>> = Vec::new();
     for p in &sorted {
-        if let Some(serde_json::Value::Array(items)) = p.front.params.get("stats") {
+        if let Some(items) = p.front.params.get("stats").and_then(|v| v.as_array()) {
             for (i, item) in items.iter().enumerate() {
-                let text = |k: &str| item.get(k).and_then(stat_text);
+                let text = |k: &str| crate::value::get(item, k).and_then(data_text);
                 stats.push(Stat {
                     page: p,
                     id: text("id"),
@@ -1105,6 +1105,15 @@ fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
     out
 }
 
+/// A figure as written in front matter: text, or a number.
+fn data_text(v: &tera::Value) -> Option<String> {
+    match v.as_str() {
+        Some(s) => Some(s.to_string()),
+        None => v.is_number().then(|| v.to_string()),
+    }
+}
+
+/// A figure as written in a shortcode: text, or a number.
 fn stat_text(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::String(s) => Some(s.clone()),

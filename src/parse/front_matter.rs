@@ -9,6 +9,7 @@ use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schema::{Field, ThemeManifest};
 use crate::time::{When, parse_when};
+use crate::value::Data;
 use crate::yaml::{Doc, Step};
 use std::collections::BTreeMap;
 
@@ -109,8 +110,9 @@ pub struct FrontMatter {
     pub sort_by: Option<SortBy>,
     /// Taxonomy name → terms, for the taxonomies declared in site.yaml.
     pub taxonomies: BTreeMap<String, Vec<String>>,
-    /// Keys declared by the theme's schema (every declared key present; null when unset).
-    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Keys declared by the theme's schema (every declared key present; none when unset), as
+    /// templates read them.
+    pub params: Data,
     /// The 1-based line of each top-level key, for later diagnostics (slug, aliases…).
     pub key_lines: BTreeMap<String, usize>,
 }
@@ -292,7 +294,7 @@ pub fn parse(
             fm.taxonomies.insert(tax.name.clone(), terms);
         }
     }
-    check_schema(&doc, &schema, is_section, &mut fm, &mut errors);
+    fm.params = Data::new(&check_schema(&doc, &schema, is_section, &mut errors));
     if errors.is_empty() {
         Ok(fm)
     } else {
@@ -307,9 +309,9 @@ fn check_schema(
     doc: &Doc<'_>,
     schema: &BTreeMap<String, Field>,
     is_section: bool,
-    fm: &mut FrontMatter,
     errors: &mut Vec<Diagnostic>,
-) {
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut params = serde_json::Map::new();
     let present = |k: &str| doc.get(k).is_some();
     for (key, field) in schema {
         let required =
@@ -338,7 +340,7 @@ fn check_schema(
         }
         let Some(value) = doc.get(key) else {
             if !CORE_KEYS.contains(&key.as_str()) {
-                fm.params.insert(key.clone(), serde_json::Value::Null);
+                params.insert(key.clone(), serde_json::Value::Null);
             }
             continue;
         };
@@ -361,8 +363,9 @@ fn check_schema(
             continue;
         }
         let json = crate::schema::check_value(doc, &[Step::Key(key)], key, field, value, errors);
-        fm.params.insert(key.clone(), json);
+        params.insert(key.clone(), json);
     }
+    params
 }
 
 fn valid_template_name(t: &str) -> bool {

@@ -10,6 +10,7 @@
 use crate::config::MarkdownOptions;
 use crate::diagnostic::Diagnostic;
 use crate::parse::shortcodes::{self, ArgValue, Call};
+use crate::value::{Data, Html};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::{HashMap, HashSet};
 
@@ -90,13 +91,14 @@ pub struct InternalLink {
 /// The rendered body.
 #[derive(Clone, Debug, Default)]
 pub struct Body {
-    /// Shared, so that `serve` keeps parsed pages between rebuilds without copying them.
-    pub html: std::sync::Arc<str>,
+    /// Shared: by `serve`'s cache between rebuilds, and by the template values.
+    pub html: Html,
     /// HTML before `<!-- more -->`, when the marker is there.
-    pub summary_html: Option<String>,
+    pub summary_html: Option<Html>,
     /// The text of `summary_html` without its tags.
     pub summary_text: Option<String>,
-    pub toc: Vec<Heading>,
+    /// The headings, nested (each `level`, `id`, `title`, `children`), as templates read them.
+    pub toc: Data,
     pub heading_ids: Vec<String>,
     pub links: Vec<InternalLink>,
     pub word_count: usize,
@@ -197,12 +199,12 @@ pub fn render(
         html = format!("{open}{html}{close}");
         summary = summary.map(|s| format!("{open}{s}{close}"));
     }
-    let toc = nest(&state.headings);
+    let toc = Data::new(&nest(&state.headings));
     let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
     let summary_text = summary.as_deref().map(crate::text::strip_tags);
     let out = Body {
         html: html.into(),
-        summary_html: summary,
+        summary_html: summary.map(Html::from),
         summary_text,
         toc,
         heading_ids,
@@ -1134,8 +1136,16 @@ mod tests {
             "{}",
             b.html
         );
-        assert_eq!(b.toc.len(), 2);
-        assert_eq!(b.toc[1].children[0].id, "the-figures");
+        let toc = b.toc.as_value().as_array().unwrap();
+        assert_eq!(toc.len(), 2);
+        let child = crate::value::get(&toc[1], "children")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            crate::value::get(&child[0], "id").and_then(|v| v.as_str()),
+            Some("the-figures")
+        );
     }
 
     #[test]

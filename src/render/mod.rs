@@ -24,16 +24,6 @@ pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;
 /// Template errors grouped by where they are: (file, line, column, message).
 type FailureKey = (Option<String>, Option<usize>, Option<usize>, String);
 
-/// One page of output to render through a template.
-struct Job {
-    output: String,
-    template: String,
-    /// The content file it comes from, for error messages.
-    source: String,
-    vars: Vec<(&'static str, Value)>,
-    path: String,
-}
-
 /// Where rendered files go: called from many threads with each output path and its bytes. An
 /// `Err` (the disk failed) stops the run.
 pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<(), String> + Sync);
@@ -74,42 +64,28 @@ pub fn render(
 ) -> Result<Vec<Diagnostic>, String> {
     let feeds = feed_paths(site, config);
     let values = context::build(site, config, schedule, &feeds);
-    let jobs: Vec<Job> = page_outputs(site)
-        .into_iter()
-        .map(|o| {
-            let vars = match o.kind {
-                OutputKind::Section(i) => vec![("section", values.sections[i].clone())],
-                OutputKind::Page(i) => vec![
-                    ("page", context::page_with_neighbours(&values, site, i)),
-                    ("section", values.sections[site.pages[i].section].clone()),
-                ],
-                OutputKind::Taxonomy(t) => vec![("taxonomy", values.taxonomies[t].clone())],
-                OutputKind::Term(t, n) => vec![
-                    ("taxonomy", values.taxonomies[t].clone()),
-                    ("term", values.terms[t][n].clone()),
-                ],
-                OutputKind::NotFound => vec![],
-            };
-            Job {
-                output: o.output,
-                template: o.template,
-                source: o.source,
-                vars,
-                path: o.path,
-            }
-        })
-        .collect();
     let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
         Default::default();
-    jobs.into_par_iter().try_for_each(|job| {
+    // Each output's own values are made as it is rendered, and dropped with it.
+    page_outputs(site).into_par_iter().try_for_each(|job| {
         let mut ctx = Context::new();
         ctx.insert_value("config", values.config.clone());
         ctx.insert_value("site", values.site.clone());
         ctx.insert_value(INDEX_VAR, values.index.clone());
-        ctx.insert_value("current_path", Value::from(job.path.clone()));
+        ctx.insert_value("current_path", Value::from(job.path.as_str()));
         ctx.insert_value("current_url", Value::from(context::url(config, &job.path)));
-        for (k, v) in job.vars {
-            ctx.insert_value(k, v);
+        match job.kind {
+            OutputKind::Section(i) => ctx.insert_value("section", values.sections[i].clone()),
+            OutputKind::Page(i) => {
+                ctx.insert_value("page", context::page_with_neighbours(&values, site, i));
+                ctx.insert_value("section", values.sections[site.pages[i].section].clone());
+            }
+            OutputKind::Taxonomy(t) => ctx.insert_value("taxonomy", values.taxonomies[t].clone()),
+            OutputKind::Term(t, n) => {
+                ctx.insert_value("taxonomy", values.taxonomies[t].clone());
+                ctx.insert_value("term", values.terms[t][n].clone());
+            }
+            OutputKind::NotFound => {}
         }
         match theme.tera.render(&job.template, &ctx) {
             Ok(html) => sink(&job.output, html.as_bytes()),

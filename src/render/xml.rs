@@ -80,7 +80,8 @@ pub fn atom(
             .page
             .body
             .summary_html
-            .clone()
+            .as_deref()
+            .map(str::to_string)
             .or_else(|| fm.summary.as_ref().map(|s| format!("<p>{}</p>", escape(s))));
         if let Some(s) = summary {
             out.push_str(&format!(
