@@ -160,11 +160,11 @@ impl Diagnostic {
                 src.insert(0, '…');
                 col = col.map(|c| c + 1);
             }
-            let shown = src.replace('\t', "    ");
+            let shown = visible(&src);
             out.push_str(&format!("{pad} |\n{number} | {shown}\n"));
             if let Some(col) = col {
                 let prefix: String = src.chars().take(col.saturating_sub(1)).collect();
-                let width = prefix.replace('\t', "    ").chars().count();
+                let width = visible(&prefix).chars().count();
                 out.push_str(&format!("{pad} | {}^\n", " ".repeat(width)));
             }
         }
@@ -173,6 +173,23 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// A source line as shown: tabs as four spaces, and control characters (which a terminal would
+/// act on, or show as nothing) as their Unicode control pictures (`␌`).
+fn visible(line: &str) -> String {
+    line.chars()
+        .flat_map(|c| {
+            let shown = match c {
+                '\t' => return "    ".chars().chain(None),
+                '\u{0}'..='\u{1F}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
+                '\u{7F}' => '\u{2421}',
+                c if c.is_control() => '\u{FFFD}',
+                c => c,
+            };
+            "".chars().chain(Some(shown))
+        })
+        .collect()
 }
 
 impl fmt::Display for Diagnostic {

@@ -33,6 +33,51 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
+/// Whether `c` is a control character placard refuses in content: invisible, not allowed in
+/// XML 1.0 (C0) or a parse error in HTML (C0, DEL, C1), or a noncharacter XML does not allow
+/// (U+FFFE, U+FFFF). Tab and line ends are fine.
+pub fn is_forbidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+}
+
+/// The first character of `s` that [`is_forbidden`], with its byte offset.
+pub fn forbidden_char(s: &str) -> Option<(usize, char)> {
+    s.char_indices().find(|&(_, c)| is_forbidden(c))
+}
+
+/// A character for people: `U+000B (a vertical tab)`.
+pub fn describe_char(c: char) -> String {
+    let name = match c {
+        '\u{0}' => Some("a null character"),
+        '\u{7}' => Some("a bell"),
+        '\u{8}' => Some("a backspace"),
+        '\u{B}' => Some("a vertical tab"),
+        '\u{C}' => Some("a form feed"),
+        '\u{1B}' => Some("an escape"),
+        '\u{7F}' => Some("a delete"),
+        '\u{85}' => Some("a next-line character"),
+        _ => None,
+    };
+    match name {
+        Some(n) => format!("U+{:04X} ({n})", c as u32),
+        None => format!("U+{:04X}", c as u32),
+    }
+}
+
+/// `s` without the characters XML 1.0 does not allow at all (control characters other than tab,
+/// line feed and carriage return; U+FFFE and U+FFFF): whatever reaches a feed or a sitemap, the
+/// document stays well-formed. Borrowed when there is nothing to leave out.
+pub fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    };
+    if s.contains(bad) {
+        s.replace(bad, "").into()
+    } else {
+        s.into()
+    }
+}
+
 /// Escapes text for HTML and XML, in element content and in quoted attribute values alike.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

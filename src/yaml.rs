@@ -163,6 +163,61 @@ impl<'a> Doc<'a> {
         out
     }
 
+    /// An error for each text value that holds a control character. YAML refuses them written
+    /// as they are, but not as escapes (`"\x07"`, `"\v"`), and HTML and XML allow them neither
+    /// way.
+    pub fn control_characters(&self) -> Vec<Diagnostic> {
+        fn walk<'k>(
+            doc: &Doc<'_>,
+            v: &'k Value,
+            name: String,
+            path: &mut Vec<Step<'k>>,
+            out: &mut Vec<Diagnostic>,
+        ) {
+            match v {
+                Value::String(s) => {
+                    if let Some((_, c)) = crate::text::forbidden_char(s) {
+                        out.push(
+                            doc.error_at(
+                                path,
+                                format!(
+                                    "`{name}` holds a control character, {}, which is invisible and not allowed in a web page or a feed",
+                                    crate::text::describe_char(c)
+                                ),
+                            )
+                            .with_hint("remove the escape that makes it (such as `\\x07`, `\\v` or `\\u000b`)"),
+                        );
+                    }
+                }
+                Value::Sequence(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(Step::Index(i));
+                        walk(doc, item, format!("{name}[{}]", i + 1), path, out);
+                        path.pop();
+                    }
+                }
+                Value::Mapping(m) => {
+                    for (k, item) in m {
+                        if let Some(k) = k.as_str() {
+                            path.push(Step::Key(k));
+                            walk(doc, item, format!("{name}.{k}"), path, out);
+                            path.pop();
+                        }
+                    }
+                }
+                Value::Tagged(t) => walk(doc, &t.value, name, path, out),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (k, v) in &self.mapping {
+            if let Some(k) = k.as_str() {
+                walk(self, v, k.to_string(), &mut vec![Step::Key(k)], &mut out);
+            }
+        }
+        out
+    }
+
     /// Text at `key`. Numbers and booleans are not text: quote them.
     pub fn string(&self, key: &str) -> Result<Option<String>, Diagnostic> {
         match self.get(key) {

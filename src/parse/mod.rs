@@ -194,8 +194,16 @@ pub fn read(
         text
     };
     let split = front_matter::split(path, &text).map_err(|d| vec![d])?;
+    let mut diagnostics = control_characters(path, &text);
+    // One in the front matter stops the YAML parser too; report it once.
+    let body_offset = text.len() - split.body.len();
+    if diagnostics.iter().any(|d| {
+        d.line
+            .is_some_and(|l| l < split.body_line && split.front_matter.is_some())
+    }) {
+        return Err(diagnostics);
+    }
     let page_file = PageFile::new(path, &file.content_path);
-    let mut diagnostics = Vec::new();
     let front = match front_matter::parse(
         path,
         &text,
@@ -214,7 +222,6 @@ pub fn read(
     if let Some(fm) = &front {
         diagnostics.extend(check_paths(path, &text, fm));
     }
-    let body_offset = text.len() - split.body.len();
     Ok(Draft {
         file: page_file,
         front: front.map(Arc::new),
@@ -278,6 +285,46 @@ pub fn finish(
         _ => None,
     };
     (page, diagnostics)
+}
+
+/// Control characters (a form feed, a vertical tab pasted from a word processor, a bell) are
+/// invisible, and neither HTML nor XML allows them: a file holding one is refused, each one
+/// located, rather than changed behind the writer's back. (Written as escapes in front matter,
+/// they are found in the parsed values: see `yaml::Doc::control_characters`.)
+fn control_characters(path: &str, text: &str) -> Vec<Diagnostic> {
+    const SHOWN: usize = 10;
+    if crate::text::forbidden_char(text).is_none() {
+        return Vec::new();
+    }
+    let lines = crate::diagnostic::LineIndex::new(text);
+    let found: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|&(_, c)| crate::text::is_forbidden(c))
+        .collect();
+    let mut out: Vec<Diagnostic> = found
+        .iter()
+        .take(SHOWN)
+        .map(|&(at, c)| {
+            let d = Diagnostic::error(format!(
+                "the file holds a control character, {}, which is invisible and not allowed in a web page or a feed",
+                crate::text::describe_char(c)
+            ))
+            .in_file(path);
+            lines.at(d, at).with_hint(
+                "delete it (it often comes with text pasted from another program); placard refuses it rather than leave it out without telling",
+            )
+        })
+        .collect();
+    if found.len() > SHOWN {
+        out.push(
+            Diagnostic::error(format!(
+                "… and {} more control characters in this file",
+                found.len() - SHOWN
+            ))
+            .in_file(path),
+        );
+    }
+    out
 }
 
 /// `slug` and `aliases` can never point outside the output folder.

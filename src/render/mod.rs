@@ -6,7 +6,7 @@
 pub mod context;
 pub mod theme;
 
-mod xml;
+pub mod feeds;
 
 use crate::assemble::Site;
 use crate::config::SiteConfig;
@@ -62,8 +62,8 @@ pub fn render(
     schedule: &Schedule,
     sink: Sink<'_>,
 ) -> Result<Vec<Diagnostic>, String> {
-    let feeds = feed_paths(site, config);
-    let values = context::build(site, config, schedule, &feeds);
+    let section_feeds = feed_paths(site, config);
+    let values = context::build(site, config, schedule, &section_feeds);
     let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
         Default::default();
     // Each output's own values are made as it is rendered, and dropped with it.
@@ -126,31 +126,31 @@ pub fn render(
     for a in &site.aliases {
         sink(
             &crate::slug::output_file(&a.path),
-            xml::alias_page(config, &a.target).as_bytes(),
+            feeds::alias_page(config, &a.target).as_bytes(),
         )?;
     }
     if config.outputs.feeds {
         let all: Vec<usize> = (0..site.pages.len()).collect();
         sink(
             "atom.xml",
-            xml::atom(config, site, &all, "/atom.xml", &config.title).as_bytes(),
+            &feeds::atom(config, site, &all, "/atom.xml", &config.title),
         )?;
-        for (&s, path) in &feeds {
+        for (&s, path) in &section_feeds {
             let section = &site.sections[s];
             let title = format!("{} — {}", section.title, config.title);
             sink(
                 path.trim_start_matches('/'),
-                xml::atom(config, site, &section.pages, path, &title).as_bytes(),
+                &feeds::atom(config, site, &section.pages, path, &title),
             )?;
         }
     }
     if config.outputs.sitemap {
-        sink("sitemap.xml", xml::sitemap(config, site).as_bytes())?;
+        sink("sitemap.xml", &feeds::sitemap(config, site))?;
     }
     if config.outputs.robots {
         sink(
             "robots.txt",
-            xml::robots(config, schedule.is_preview()).as_bytes(),
+            feeds::robots(config, schedule.is_preview()).as_bytes(),
         )?;
     }
     for asset in theme.assets.values() {

@@ -421,3 +421,55 @@ fn y2_lone_carriage_returns_are_line_ends() {
         "{page}"
     );
 }
+
+/// Every XML output parses with a strict XML parser whatever the content holds: markup
+/// characters, `]]>`, quotes, a line separator, a byte-order mark mid-text, right-to-left marks
+/// and emoji in titles, summaries, bodies and site.yaml. (Control characters, which XML does
+/// not allow, are refused where they are written: `errors::control_characters`, and below.)
+#[test]
+fn every_xml_output_is_well_formed_whatever_the_content_holds() {
+    let site = crate::support::small_site(false);
+    let root = site.path();
+    let yaml = read(&root.join("site.yaml")).replacen(
+        "title: ",
+        "title: \"<Campaign> & ]]> 'quotes' \\u2028 \\u202e\\ufeff\" # was: ",
+        1,
+    );
+    write(&root.join("site.yaml"), yaml);
+    write(
+        &root.join("content/news.md"),
+        "---\ntitle: \"Tom & Jerry's <b>\\\"war\\\"</b> ]]> \\u2028 😀 \\u202e\"\ndate: 2026-01-02\nsummary: \"A & B < C > D ]]> \\ufeff 'E'\"\n---\n\nBody with <script> & ]]> and a [link](/x/?a=1&b=2).\n",
+    );
+    write(
+        &root.join("content/more.md"),
+        "---\ntitle: More\ndate: 2026-01-03\n---\n\nFirst & <em>raw</em> ]]> \u{2028} 😀\n\n<!-- more -->\n\nRest.\n",
+    );
+    let out = placard(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut parsed = 0;
+    for (path, bytes) in tree(&root.join("public")) {
+        if !path.ends_with(".xml") {
+            continue;
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        if let Err(e) = roxmltree::Document::parse(&text) {
+            panic!("{path} is not well-formed XML ({e}):\n{text}");
+        }
+        parsed += 1;
+    }
+    assert!(parsed >= 2, "atom.xml and sitemap.xml at least");
+    let atom = read(&root.join("public/atom.xml"));
+    assert!(atom.contains("Tom &amp; Jerry"), "{atom}");
+
+    // A control character written as an escape in site.yaml is refused at its line.
+    let yaml = read(&root.join("site.yaml")).replacen("title: \"", "title: \"\\x0c", 1);
+    write(&root.join("site.yaml"), yaml);
+    let out = placard(root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`title` holds a control character, U+000C (a form feed)")
+            && err.contains("--> site.yaml:"),
+        "{err}"
+    );
+}
