@@ -12,8 +12,9 @@
 //! any path that points up or closes a cycle. ARCHITECTURE.md says what each floor owns.
 
 // Floor 1: leaves. Pure helpers with no idea of a site: diagnostics, text and escaping,
-// slugs and output paths, YAML reading, times, number and date formatting, values shared with
-// the templates.
+// slugs and output paths, YAML reading, times, number and date formatting, content types,
+// values shared with the templates.
+pub mod content_type;
 pub mod diagnostic;
 pub mod format;
 pub mod slug;

@@ -33,6 +33,19 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
+/// What stays as it is in a URL component (RFC 3986's unreserved characters: letters, digits,
+/// `-`, `.`, `_`, `~`); everything else is percent-encoded.
+pub const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` made safe inside a URL (a share link's `?url=…&text=…`, a video id).
+pub fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, URL_COMPONENT).to_string()
+}
+
 /// Whether `c` is a control character placard refuses in content: invisible, not allowed in
 /// XML 1.0 (C0) or a parse error in HTML (C0, DEL, C1), or a noncharacter XML does not allow
 /// (U+FFFE, U+FFFF). Tab and line ends are fine.

@@ -53,11 +53,36 @@ pub struct Target {
     pub purge: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct CacheRule {
-    /// A glob over output paths: `*` within one folder, `**` across folders.
+    /// A glob over output paths: `*` and `?` within one folder, `**` across folders.
     pub pattern: String,
     pub cache_control: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl CacheRule {
+    /// Whether the rule applies to an output path.
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+}
+
+impl PartialEq for CacheRule {
+    fn eq(&self, other: &CacheRule) -> bool {
+        (&self.pattern, &self.cache_control) == (&other.pattern, &other.cache_control)
+    }
+}
+
+impl Eq for CacheRule {}
+
+/// Compiles a cache rule's glob: `*` and `?` never cross a `/`, `**` does.
+pub fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.kind().to_string())
 }
 
 impl Target {
@@ -479,10 +504,21 @@ fn cache_rules(
                         "`cache_control` must be one line of plain ASCII text",
                     ));
                 } else {
-                    out.push(CacheRule {
-                        pattern: pattern.trim_start_matches('/').to_string(),
-                        cache_control,
-                    });
+                    let pattern = pattern.trim_start_matches('/').to_string();
+                    match glob(&pattern) {
+                        Ok(matcher) => out.push(CacheRule {
+                            pattern,
+                            cache_control,
+                            matcher,
+                        }),
+                        Err(why) => errors.push(
+                            doc.error_at(
+                                &[here.as_slice(), &[Step::Key("match")]].concat(),
+                                format!("`match`: `{pattern}` is not a glob ({why})"),
+                            )
+                            .with_hint("`*` and `?` match within one folder, `**` across folders, `[abc]` one of those characters: for example `images/**` or `**/*.pdf`"),
+                        ),
+                    }
                 }
             }
             _ => errors.push(

@@ -676,11 +676,12 @@ fn upload_all(
                 } else {
                     None
                 };
+                let content_type = crate::content_type::of(&u.path);
                 store.put(&Upload {
                     path: &u.path,
                     bytes: &bytes_read,
                     md5: &md5,
-                    content_type: headers::content_type(&u.path),
+                    content_type: &content_type,
                     cache_control: &cache_control,
                     redirect,
                 })?;

@@ -14,16 +14,12 @@
 use super::credentials::Credentials;
 use crate::config::publish::{Target, is_loopback};
 use hmac::{Hmac, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// Everything but the unreserved characters is encoded (SigV4's `UriEncode`).
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const QUERY: &AsciiSet = crate::text::URL_COMPONENT;
 /// The same, keeping `/` between key segments.
 const PATH: &AsciiSet = &QUERY.remove(b'/');
 

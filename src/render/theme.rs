@@ -383,7 +383,9 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         },
     );
 
-    tera.register_filter("urlencode", |s: &str, _: Kwargs, _: &State| urlencode(s));
+    tera.register_filter("urlencode", |s: &str, _: Kwargs, _: &State| {
+        crate::text::url_encode(s)
+    });
     tera.register_filter(
         "group_by_term",
         |pages: &[Value], kw: Kwargs, _: &State| -> TeraResult<Value> {
@@ -464,20 +466,6 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
             }))
         },
     );
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters, for a value placed inside
-/// a URL (a share link's `?url=…&text=…`, a video id).
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Groups pages by their first term of `taxonomy`, the groups in the order their first page
@@ -589,6 +577,7 @@ mod tests {
 
     #[test]
     fn urlencode_keeps_only_unreserved_characters() {
+        let urlencode = crate::text::url_encode;
         assert_eq!(
             urlencode("https://e.org/a b?x=1&y=£"),
             "https%3A%2F%2Fe.org%2Fa%20b%3Fx%3D1%26y%3D%C2%A3"

@@ -168,7 +168,7 @@ pub fn output_key(raw: &str) -> Option<String> {
 }
 
 fn file(snapshot: &Snapshot, key: &str, bytes: &[u8], status: StatusCode) -> Response {
-    let ty = content_type(key);
+    let ty = crate::content_type::of(key);
     let body = if ty.starts_with("text/html") {
         Body::from(inject(bytes, snapshot))
     } else {
@@ -176,8 +176,12 @@ fn file(snapshot: &Snapshot, key: &str, bytes: &[u8], status: StatusCode) -> Res
     };
     let mut r = Response::new(body);
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
+    let value = match ty {
+        std::borrow::Cow::Borrowed(t) => HeaderValue::from_static(t),
+        std::borrow::Cow::Owned(t) => HeaderValue::from_str(&t)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    };
+    r.headers_mut().insert(header::CONTENT_TYPE, value);
     r
 }
 
@@ -220,32 +224,6 @@ fn find_last_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (0..=hay.len().checked_sub(needle.len())?)
         .rev()
         .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
-}
-
-pub fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext.to_ascii_lowercase().as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "txt" => "text/plain; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
-        "pdf" => "application/pdf",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "vtt" => "text/vtt; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 impl Signal {

@@ -288,6 +288,32 @@ fn served_site() -> (tempfile::TempDir, Server) {
     (site, server)
 }
 
+/// The dev server and publishing give every file one type, from one table: a spreadsheet, a
+/// zip and a Word file (which the server once sent as bytes) are served as they will be
+/// published.
+#[test]
+fn files_are_served_with_the_type_they_are_published_with() {
+    let site = site("output-basic");
+    for name in ["figures.csv", "pack.zip", "plan.docx", "photo.webp"] {
+        write(&site.path().join("content/news").join(name), b"data");
+    }
+    let server = Server::start(site.path());
+    for name in ["figures.csv", "pack.zip", "plan.docx", "photo.webp"] {
+        let (status, head, _) = server.get(&format!("/news/{name}"));
+        assert_eq!(status, 200, "{head}");
+        let want = placard::content_type::of(name);
+        assert!(
+            head.contains(&format!("content-type: {want}\r\n")),
+            "{name}: {head}"
+        );
+    }
+    let (_, head, _) = server.get("/news/figures.csv");
+    assert!(
+        head.contains("content-type: text/csv; charset=utf-8"),
+        "{head}"
+    );
+}
+
 #[test]
 fn pages_come_from_memory_and_hostile_requests_are_refused() {
     let (site, server) = served_site();
