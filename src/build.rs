@@ -13,6 +13,7 @@ use crate::parse::{self, Page};
 use crate::render::theme::Theme;
 use crate::render::{self, Outputs};
 use crate::schedule::Schedule;
+use crate::slug::OutputPath;
 use crate::write::{self, BuildInfo, Manifest, WriteReport};
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -292,7 +293,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     write::check_output_dir(&opts.root, &out).map_err(env)?;
     let prepared = prepare(opts, parse::Mode::Build, None)?;
     let stager = write::Stager::begin(&out).map_err(env)?;
-    let sink = |path: &str, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
+    let sink = |path: &OutputPath, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
     let mut warnings = prepared.diagnostics;
     let mut d = render::render(
         &prepared.site,

@@ -344,6 +344,24 @@ fn files_under(
         };
         let site_path = format!("{prefix}/{rel}");
         let ft = entry.file_type();
+        // A name some system cannot hold (Windows: `con.md`, `aux/`, `notes.`) would stop a
+        // colleague cloning the site, or the built site, there.
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        if let Err(why) = crate::slug::portable_name(name) {
+            let what = if ft.is_dir() { "folder" } else { "file" };
+            if ft.is_dir() {
+                walker.skip_current_dir();
+            }
+            diagnostics.push(
+                Diagnostic::error(format!("the {what} name `{name}` cannot be used: {why}"))
+                    .in_file(site_path)
+                    .with_hint(format!(
+                        "rename the {what}: every computer that clones the site, or the built site, must be able to hold it{}",
+                        if ft.is_dir() { " (its files were not read)" } else { "" }
+                    )),
+            );
+            continue;
+        }
         if ft.is_symlink() {
             match std::fs::canonicalize(entry.path()) {
                 Ok(target) if !target.starts_with(canonical_root) => {

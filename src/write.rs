@@ -14,6 +14,7 @@
 //! and not empty, or when it is the site itself, `content/`, `/` or the home folder.
 
 use crate::render::Outputs;
+use crate::slug::OutputPath;
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 use std::io;
@@ -29,7 +30,7 @@ pub struct Manifest {
     pub generator: String,
     pub version: String,
     pub build: BuildInfo,
-    pub files: BTreeMap<String, FileEntry>,
+    pub files: BTreeMap<OutputPath, FileEntry>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,7 +103,7 @@ impl std::fmt::Display for WriteError {
 /// The manifest of a set of outputs.
 pub fn manifest(outputs: &Outputs, build: BuildInfo) -> Manifest {
     use rayon::prelude::*;
-    let files: BTreeMap<String, FileEntry> = outputs
+    let files: BTreeMap<OutputPath, FileEntry> = outputs
         .par_iter()
         .map(|(path, bytes)| {
             (
@@ -229,10 +230,10 @@ pub struct Stager {
     out: PathBuf,
     staging: PathBuf,
     /// The live build's files (hard-link sources).
-    live: BTreeMap<String, FileEntry>,
+    live: BTreeMap<OutputPath, FileEntry>,
     /// What the staging folder already holds (a previous build), to update in place.
-    staged: BTreeMap<String, FileEntry>,
-    files: std::sync::Mutex<BTreeMap<String, FileEntry>>,
+    staged: BTreeMap<OutputPath, FileEntry>,
+    files: std::sync::Mutex<BTreeMap<OutputPath, FileEntry>>,
     reused: std::sync::atomic::AtomicUsize,
     finished: bool,
 }
@@ -281,7 +282,7 @@ impl Stager {
 
     /// Stages one output file: kept when the staging folder already has these bytes, a hard
     /// link to the live file when that has them, a new file otherwise.
-    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+    pub fn put(&self, path: &OutputPath, bytes: &[u8]) -> Result<(), WriteError> {
         let entry = FileEntry {
             size: bytes.len() as u64,
             md5: format!("{:x}", Md5::digest(bytes)),
@@ -292,7 +293,7 @@ impl Stager {
             .files
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string(), entry.clone())
+            .insert(path.clone(), entry.clone())
             .is_some()
         {
             return Err(WriteError::Io(format!(

@@ -547,8 +547,10 @@ impl<'a> Links<'a> {
     fn target_key(&self, from: &str, href: &str) -> String {
         match self.resolve(from, href) {
             Target::Internal(path, fragment) => {
-                let path = if !self.outputs.contains_key(&path)
-                    && self.outputs.contains_key(&format!("{path}/index.html"))
+                let path = if !self.outputs.contains_key(path.as_str())
+                    && self
+                        .outputs
+                        .contains_key(format!("{path}/index.html").as_str())
                 {
                     format!("{path}/index.html")
                 } else {
@@ -584,9 +586,9 @@ impl<'a> Links<'a> {
                         )),
                 )),
                 Target::Internal(path, fragment) => {
-                    let file = if self.outputs.contains_key(&path) {
+                    let file = if self.outputs.contains_key(path.as_str()) {
                         Some(path.clone())
-                    } else if self.outputs.contains_key(&format!("{path}/index.html")) {
+                    } else if self.outputs.contains_key(format!("{path}/index.html").as_str()) {
                         Some(format!("{path}/index.html"))
                     } else {
                         None

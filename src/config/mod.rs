@@ -368,6 +368,13 @@ fn taxonomies(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> Vec<Taxonomy> {
             );
             continue;
         }
+        if let Err(why) = crate::slug::portable_name(&name) {
+            errors.push(doc.error_at(
+                &at,
+                format!("taxonomy name `{name}` cannot be a folder of the built site: {why}"),
+            ));
+            continue;
+        }
         if CORE_KEYS.contains(&name.as_str()) {
             errors.push(doc.error_at(
                 &at,

@@ -289,6 +289,17 @@ pub fn parse(
                         )
                         .with_hint("give the term a name with letters or digits"),
                     );
+                } else if let Err(why) = crate::slug::portable_name(&crate::slug::slugify(term)) {
+                    errors.push(
+                        doc.error_at(
+                            &[Step::Key(&tax.name), Step::Index(i)],
+                            format!(
+                                "`{}`: the term `{term}` cannot be a page's address: {why}",
+                                tax.name
+                            ),
+                        )
+                        .with_hint("name the term differently (its page would be a folder no Windows computer can hold)"),
+                    );
                 }
             }
             fm.taxonomies.insert(tax.name.clone(), terms);

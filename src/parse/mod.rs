@@ -332,23 +332,31 @@ fn check_paths(path: &str, text: &str, fm: &FrontMatter) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let line_of = |key: &str| fm.key_lines.get(key).copied().unwrap_or(1);
     if let Some(slug) = &fm.slug {
+        const PLAIN: &str =
+            "use letters, digits and hyphens, for example `slug: young-londoners-fund`";
         let problem = if slug.contains(['/', '\\']) {
-            Some("a slug is one URL segment; it cannot contain `/` or `\\`")
+            Some((
+                "a slug is one URL segment; it cannot contain `/` or `\\`".to_string(),
+                PLAIN,
+            ))
         } else if slug.trim_matches('.').is_empty() {
-            Some("a slug cannot be only dots")
+            Some(("a slug cannot be only dots".to_string(), PLAIN))
         } else if crate::slug::slugify(slug).is_empty() {
-            Some("the slug has no letters or digits")
+            Some(("the slug has no letters or digits".to_string(), PLAIN))
+        } else if let Err(why) = crate::slug::portable_name(&crate::slug::slugify(slug)) {
+            Some((
+                why,
+                "choose another slug: the page's folder must be one every computer can hold",
+            ))
         } else {
             None
         };
-        if let Some(p) = problem {
+        if let Some((p, hint)) = problem {
             out.push(
                 Diagnostic::error(format!("`slug: {slug:?}` is not usable: {p}"))
                     .in_file(path)
                     .at(text, line_of("slug"), 7)
-                    .with_hint(
-                        "use letters, digits and hyphens, for example `slug: young-londoners-fund`",
-                    ),
+                    .with_hint(hint),
             );
         }
     }

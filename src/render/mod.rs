@@ -12,6 +12,7 @@ use crate::assemble::Site;
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schedule::Schedule;
+use crate::slug::OutputPath;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,14 +20,14 @@ use tera::{Context, Value};
 use theme::{INDEX_VAR, Theme};
 
 /// Output path (relative to the output folder, `/`-separated) → content.
-pub type Outputs = BTreeMap<String, Arc<Vec<u8>>>;
+pub type Outputs = BTreeMap<OutputPath, Arc<Vec<u8>>>;
 
 /// Template errors grouped by where they are: (file, line, column, message).
 type FailureKey = (Option<String>, Option<usize>, Option<usize>, String);
 
 /// Where rendered files go: called from many threads with each output path and its bytes. An
 /// `Err` (the disk failed) stops the run.
-pub type Sink<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<(), String> + Sync);
+pub type Sink<'a> = &'a (dyn Fn(&OutputPath, &[u8]) -> Result<(), String> + Sync);
 
 /// Renders the whole site into a map (for `check`, `serve` and tests).
 pub fn render_to_map(
@@ -36,11 +37,11 @@ pub fn render_to_map(
     schedule: &Schedule,
 ) -> (Outputs, Vec<Diagnostic>) {
     let outputs = std::sync::Mutex::new(Outputs::new());
-    let sink = |path: &str, bytes: &[u8]| {
+    let sink = |path: &OutputPath, bytes: &[u8]| {
         outputs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string(), Arc::new(bytes.to_vec()));
+            .insert(path.clone(), Arc::new(bytes.to_vec()));
         Ok(())
     };
     // This sink never fails, so neither does rendering into it.
@@ -62,6 +63,14 @@ pub fn render(
     schedule: &Schedule,
     sink: Sink<'_>,
 ) -> Result<Vec<Diagnostic>, String> {
+    // Every output path was checked where it was made (a page's URL, a file's name); one that
+    // is not a portable path now is placard's own mistake.
+    let emit = |path: &str, bytes: &[u8]| -> Result<(), String> {
+        let p = OutputPath::new(path).map_err(|why| {
+            format!("placard made an output path it cannot write, {path} ({why}); this is a bug in placard, please report it")
+        })?;
+        sink(&p, bytes)
+    };
     let section_feeds = feed_paths(site, config);
     let values = context::build(site, config, schedule, &section_feeds);
     let failures: std::sync::Mutex<BTreeMap<FailureKey, (Diagnostic, Vec<String>)>> =
@@ -88,7 +97,7 @@ pub fn render(
             OutputKind::NotFound => {}
         }
         match theme.tera.render(&job.template, &ctx) {
-            Ok(html) => sink(&job.output, html.as_bytes()),
+            Ok(html) => emit(&job.output, html.as_bytes()),
             Err(e) => {
                 let d = theme.error(&e, None);
                 let key = (d.path.clone(), d.line, d.column, d.message.clone());
@@ -124,40 +133,40 @@ pub fn render(
         diagnostics.push(d);
     }
     for a in &site.aliases {
-        sink(
+        emit(
             &crate::slug::output_file(&a.path),
             feeds::alias_page(config, &a.target).as_bytes(),
         )?;
     }
     if config.outputs.feeds {
         let all: Vec<usize> = (0..site.pages.len()).collect();
-        sink(
+        emit(
             "atom.xml",
             &feeds::atom(config, site, &all, "/atom.xml", &config.title),
         )?;
         for (&s, path) in &section_feeds {
             let section = &site.sections[s];
             let title = format!("{} — {}", section.title, config.title);
-            sink(
+            emit(
                 path.trim_start_matches('/'),
                 &feeds::atom(config, site, &section.pages, path, &title),
             )?;
         }
     }
     if config.outputs.sitemap {
-        sink("sitemap.xml", &feeds::sitemap(config, site))?;
+        emit("sitemap.xml", &feeds::sitemap(config, site))?;
     }
     if config.outputs.robots {
-        sink(
+        emit(
             "robots.txt",
             feeds::robots(config, schedule.is_preview()).as_bytes(),
         )?;
     }
     for asset in theme.assets.values() {
-        sink(&asset.output, &asset.bytes)?;
+        emit(&asset.output, &asset.bytes)?;
     }
     for asset in &site.assets {
-        sink(&asset.output, &asset.bytes)?;
+        emit(&asset.output, &asset.bytes)?;
     }
     Ok(diagnostics)
 }

@@ -6,6 +6,7 @@
 
 use super::events;
 use super::state::{Shared, Signal, Snapshot};
+use crate::slug::OutputPath;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
@@ -115,7 +116,7 @@ fn page(shared: &Shared, uri: &Uri) -> Response {
     // `/initiatives` → `/initiatives/` when that is a page, as static hosts do.
     if !key.is_empty() && !key.ends_with("index.html") {
         let dir = format!("{key}/index.html");
-        if outputs.contains_key(&dir) {
+        if outputs.contains_key(dir.as_str()) {
             let location = match uri.query() {
                 Some(q) => format!("{raw}/?{q}"),
                 None => format!("{raw}/"),
@@ -134,37 +135,20 @@ fn page(shared: &Shared, uri: &Uri) -> Response {
 }
 
 /// The output path a request path names, or `None` for a path that cannot name one: invalid
-/// percent-encoding or UTF-8, a NUL, a backslash, `.` or `..` segments, empty segments.
-pub fn output_key(raw: &str) -> Option<String> {
-    if !raw.starts_with('/') {
-        return None;
-    }
-    let decoded = percent_encoding::percent_decode_str(raw)
+/// percent-encoding or UTF-8, a NUL, a backslash, `.` or `..` segments, empty segments, or any
+/// name no output can have (see [`OutputPath`]).
+pub fn output_key(raw: &str) -> Option<OutputPath> {
+    let inner = raw.strip_prefix('/')?;
+    let decoded = percent_encoding::percent_decode_str(inner)
         .decode_utf8()
         .ok()?;
-    if decoded.contains(['\0', '\\']) || decoded.chars().any(char::is_control) {
-        return None;
-    }
-    let inner = &decoded[1..];
-    let (dirs, last) = match inner.rsplit_once('/') {
-        Some((d, l)) => (Some(d), l),
-        None => (None, inner),
-    };
-    if let Some(dirs) = dirs
-        && dirs
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-    {
-        return None;
-    }
-    if last == "." || last == ".." {
-        return None;
-    }
-    Some(if last.is_empty() {
-        format!("{inner}index.html")
+    // `/initiatives/` names the folder's page.
+    let path = if decoded.is_empty() || decoded.ends_with('/') {
+        format!("{decoded}index.html")
     } else {
-        inner.to_string()
-    })
+        decoded.into_owned()
+    };
+    OutputPath::new(path).ok()
 }
 
 fn file(snapshot: &Snapshot, key: &str, bytes: &[u8], status: StatusCode) -> Response {

@@ -17,6 +17,7 @@ use crate::build::{BuildError, BuildOptions};
 use crate::diagnostic::Diagnostic;
 use crate::parse::Mode;
 use crate::render::Outputs;
+use crate::slug::OutputPath;
 use state::{Shared, Signal, Snapshot};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -222,12 +223,12 @@ impl Builder {
                         .outputs
                         .iter()
                         .filter(|(k, v)| outputs.get(*k) != Some(*v))
-                        .map(|(k, _)| k.clone())
+                        .map(|(k, _)| k.to_string())
                         .chain(
                             outputs
                                 .keys()
                                 .filter(|k| !previous.outputs.contains_key(*k))
-                                .cloned(),
+                                .map(|k| k.to_string()),
                         )
                         .collect();
                     if paths.is_empty() {
@@ -301,11 +302,11 @@ fn css_swaps(
             .map_or(dir_and_name, |(b, _)| b);
         format!("{base}.{ext}")
     };
-    let gone: Vec<&String> = old
+    let gone: Vec<&OutputPath> = old
         .keys()
         .filter(|k| k.ends_with(".css") && !new.contains_key(*k))
         .collect();
-    let came: Vec<&String> = new
+    let came: Vec<&OutputPath> = new
         .keys()
         .filter(|k| k.ends_with(".css") && !old.contains_key(*k))
         .collect();

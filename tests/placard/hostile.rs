@@ -473,3 +473,82 @@ fn every_xml_output_is_well_formed_whatever_the_content_holds() {
         "{err}"
     );
 }
+
+/// Every output path is one any system can hold: a name Windows keeps for a device (`CON`,
+/// `aux`, `nul.pdf`, `LPT1`), or one ending in a dot or a space, is refused with a located error
+/// wherever it is written: a file or folder name in `content/`, a `slug`, an alias, a taxonomy
+/// term. (The files are made here, not kept in the repository, so that it stays clonable on
+/// Windows itself.) The previous output stays as it was.
+#[test]
+fn names_windows_cannot_hold_are_refused_where_they_are_written() {
+    let site = crate::support::small_site(false);
+    let root = site.path();
+    let good = placard(root, &["build"]);
+    assert!(good.status.success(), "{}", stderr(&good));
+    let before = tree(&root.join("public"));
+    write(
+        &root.join("content/con.md"),
+        "---\ntitle: Contact\n---\nx\n",
+    );
+    write(
+        &root.join("content/notes./x.md"),
+        "---\ntitle: Notes\n---\nx\n",
+    );
+    write(&root.join("content/news/nul.pdf"), b"%PDF");
+    write(
+        &root.join("content/news/_index.md"),
+        "---\ntitle: News\n---\n",
+    );
+    write(
+        &root.join("content/news/a.md"),
+        "---\ntitle: A\nslug: AUX\n---\nx\n",
+    );
+    write(
+        &root.join("content/news/b.md"),
+        "---\ntitle: B\naliases: [\"/old/lpt1/\"]\n---\nx\n",
+    );
+    write(
+        &root.join("content/news/c.md"),
+        "---\ntitle: C\npriorities: [\"Prn\"]\n---\nx\n",
+    );
+    let yaml = read(&root.join("site.yaml"));
+    write(
+        &root.join("site.yaml"),
+        format!("{yaml}taxonomies: [priorities]\n"),
+    );
+    let out = placard(root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    for (place, what) in [
+        (
+            "--> content/con.md\n",
+            "the file name `con.md` cannot be used: Windows keeps the name `con` for a device",
+        ),
+        (
+            "--> content/notes.\n",
+            "the folder name `notes.` cannot be used: Windows does not allow a name ending in a dot or a space",
+        ),
+        (
+            "--> content/news/nul.pdf\n",
+            "the file name `nul.pdf` cannot be used",
+        ),
+        (
+            "--> content/news/a.md:3:7",
+            "`slug: \"AUX\"` is not usable: Windows keeps the name `aux` for a device",
+        ),
+        (
+            "--> content/news/b.md:3:1",
+            "alias \"/old/lpt1/\" is not usable: `lpt1`: Windows keeps the name `lpt1` for a device",
+        ),
+        (
+            "--> content/news/c.md:3:",
+            "`priorities`: the term `Prn` cannot be a page's address",
+        ),
+    ] {
+        assert!(
+            err.contains(what) && err.contains(place),
+            "`{what}` at {place}:\n{err}"
+        );
+    }
+    assert_eq!(tree(&root.join("public")), before);
+}

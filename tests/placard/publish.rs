@@ -252,7 +252,10 @@ fn build(root: &Path, args: &[&str]) {
 fn manifest(root: &Path) -> BTreeMap<String, String> {
     let m: placard::write::Manifest =
         serde_json::from_slice(&std::fs::read(root.join("public/manifest.json")).unwrap()).unwrap();
-    m.files.into_iter().map(|(k, v)| (k, v.md5)).collect()
+    m.files
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.md5))
+        .collect()
 }
 
 /// The built files (without the manifest).
