@@ -445,18 +445,25 @@ fn publish(opts: &placard::publish::PublishOptions, verbose: bool) -> ExitCode {
             }
             if verbose {
                 for u in &plan.uploads {
-                    println!("  uploaded  {}", u.path);
+                    match &u.copy_from {
+                        Some(from) => println!("  copied    {} (from {from})", u.path),
+                        None => println!("  uploaded  {}", u.path),
+                    }
                 }
                 for d in &plan.deletes {
                     println!("  deleted   {d}");
                 }
             }
             println!(
-                "Published to `{}` ({}): {} uploaded ({}), {} unchanged, {} deleted in {:.1} s{}",
+                "Published to `{}` ({}): {} uploaded ({}){}, {} unchanged, {} deleted in {:.1} s{}",
                 plan.target,
                 plan.url,
                 summary.uploaded,
                 p::human_bytes(summary.uploaded_bytes),
+                match summary.copied {
+                    0 => String::new(),
+                    n => format!(", {n} copied on the store"),
+                },
                 plan.unchanged,
                 summary.deleted,
                 summary.elapsed.as_secs_f64(),

@@ -16,6 +16,7 @@
 pub mod credentials;
 pub mod headers;
 pub mod s3;
+pub mod store;
 
 pub use crate::config::publish::{PublishConfig, Target};
 use crate::config::{self, SiteConfig};
@@ -24,12 +25,12 @@ use crate::write::{self, Manifest};
 use headers::Phase;
 use jiff::Timestamp;
 use md5::{Digest, Md5};
-use s3::{StoreError, Upload};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use store::{RemoteObject, Store, StoreError, Upload};
 
 /// How to publish.
 #[derive(Clone, Debug)]
@@ -105,6 +106,9 @@ pub struct PlannedUpload {
     pub path: String,
     pub reason: Reason,
     pub size: u64,
+    /// An object on the store with the very same bytes (a file that moved): the store copies
+    /// it here, and nothing is sent but the request.
+    pub copy_from: Option<String>,
     #[serde(skip)]
     pub phase: Phase,
 }
@@ -128,8 +132,21 @@ pub struct PublishPlan {
 }
 
 impl PublishPlan {
+    /// The bytes to send (copies on the store send none).
     pub fn upload_bytes(&self) -> u64 {
-        self.uploads.iter().map(|u| u.size).sum()
+        self.uploads
+            .iter()
+            .filter(|u| u.copy_from.is_none())
+            .map(|u| u.size)
+            .sum()
+    }
+
+    /// How many files the store copies from another of its objects.
+    pub fn copies(&self) -> usize {
+        self.uploads
+            .iter()
+            .filter(|u| u.copy_from.is_some())
+            .count()
     }
 
     /// Whether the deletes exceed the allowance (then none of them is made).
@@ -144,8 +161,11 @@ pub struct PublishSummary {
     pub plan: PublishPlan,
     /// False for `--dry-run`.
     pub applied: bool,
+    /// Files sent to the store.
     pub uploaded: usize,
     pub uploaded_bytes: u64,
+    /// Files the store copied from another of its objects with the same bytes.
+    pub copied: usize,
     pub deleted: usize,
     pub elapsed: Duration,
     /// The purge command ran (with this many paths).
@@ -190,7 +210,7 @@ pub fn publish(
     }
     let credentials = credentials::find(target.profile.as_deref(), &|k| std::env::var(k).ok())
         .map_err(|m| PublishError::Environment(format!("publish target `{}`: {m}", target.name)))?;
-    let store = s3::Store::new(&target, credentials);
+    let store = s3::S3::new(&target, credentials);
     let nested = nested_prefixes(&config.publish, &target);
     if let Some((path, prefix)) = manifest.files.keys().find_map(|p| {
         nested
@@ -209,6 +229,7 @@ pub fn publish(
             applied: false,
             uploaded: 0,
             uploaded_bytes: 0,
+            copied: 0,
             deleted: 0,
             elapsed: started.elapsed(),
             purged: None,
@@ -241,28 +262,54 @@ pub fn publish(
             (_, e) => e,
         }
     };
-    let (uploaded, uploaded_bytes) =
-        match upload_all(&store, &target, &manifest, &out, &plan, &sent, progress) {
-            Ok(done) => done,
-            Err(e) => return Err(purge_after(e, &sent)),
-        };
-    if plan.deletes_blocked() {
-        let refusal = PublishError::Refused(deletes_refusal(&plan, uploaded));
-        return Err(purge_after(refusal, &sent));
-    }
-    let deleted = match delete_all(&store, &target, &plan, &sent, progress) {
-        Ok(n) => n,
+    let applied = match apply(&store, &target, &manifest, &out, &plan, &sent, progress) {
+        Ok(a) => a,
         Err(e) => return Err(purge_after(e, &sent)),
     };
     let purged = purge(sent.into_inner().unwrap_or_else(|p| p.into_inner()))?;
     Ok(PublishSummary {
         plan,
         applied: true,
-        uploaded,
-        uploaded_bytes,
-        deleted,
+        uploaded: applied.uploaded,
+        uploaded_bytes: applied.bytes,
+        copied: applied.copied,
+        deleted: applied.deleted,
         elapsed: started.elapsed(),
         purged,
+    })
+}
+
+/// What applying a plan did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Applied {
+    uploaded: usize,
+    bytes: u64,
+    copied: usize,
+    deleted: usize,
+}
+
+/// Applies a plan to `store`: the uploads phase by phase (assets, pages, listings), then the
+/// deletes, only when the plan allows them all. Every path that reached the store is added to
+/// `sent` as it does, so that a run that stops half way still knows what changed.
+fn apply(
+    store: &dyn Store,
+    target: &Target,
+    manifest: &Manifest,
+    out: &Path,
+    plan: &PublishPlan,
+    sent: &Mutex<Vec<String>>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Applied, PublishError> {
+    let (done, bytes) = upload_all(store, target, manifest, out, plan, sent, progress)?;
+    if plan.deletes_blocked() {
+        return Err(PublishError::Refused(deletes_refusal(plan, done)));
+    }
+    let deleted = delete_all(store, target, plan, sent, progress)?;
+    Ok(Applied {
+        uploaded: done - plan.copies(),
+        bytes,
+        copied: plan.copies(),
+        deleted,
     })
 }
 
@@ -498,14 +545,14 @@ pub fn nested_prefixes(config: &PublishConfig, target: &Target) -> Vec<String> {
 }
 
 fn make_plan(
-    store: &s3::Store,
+    store: &dyn Store,
     target: &Target,
     nested: &[String],
     manifest: &Manifest,
     opts: &PublishOptions,
     notes: Vec<String>,
 ) -> Result<PublishPlan, PublishError> {
-    let remote: HashMap<String, s3::RemoteObject> = store
+    let remote: HashMap<String, RemoteObject> = store
         .list()
         .map_err(store_error)?
         .into_iter()
@@ -517,11 +564,7 @@ fn make_plan(
     let ask = needs_stored_md5(manifest, &remote);
     let stored = Mutex::new(HashMap::with_capacity(ask.len()));
     in_parallel(target.concurrency, &ask, |p| {
-        let md5 = store.head(p)?.and_then(|h| {
-            h.into_iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(s3::MD5_META))
-                .map(|(_, v)| v.to_ascii_lowercase())
-        });
+        let md5 = store.head(p)?.and_then(|m| m.md5);
         stored
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -549,7 +592,7 @@ fn make_plan(
 /// in the object's metadata decides.
 fn needs_stored_md5<'m>(
     manifest: &'m Manifest,
-    remote: &HashMap<String, s3::RemoteObject>,
+    remote: &HashMap<String, RemoteObject>,
 ) -> Vec<&'m str> {
     manifest
         .files
@@ -568,7 +611,7 @@ fn needs_stored_md5<'m>(
 /// objects not in the build (sorted).
 fn compare(
     manifest: &Manifest,
-    remote: HashMap<String, s3::RemoteObject>,
+    remote: HashMap<String, RemoteObject>,
     stored_md5: &HashMap<String, Option<String>>,
     force: bool,
 ) -> (Vec<PlannedUpload>, usize, Vec<String>) {
@@ -594,9 +637,33 @@ fn compare(
                 path: path.to_string(),
                 reason,
                 size: entry.size,
+                copy_from: None,
                 phase: Phase::of(path),
             }),
             None => unchanged += 1,
+        }
+    }
+    // A file whose very bytes are already on the store under another path (it moved) is
+    // copied there by the store rather than sent again — from an object this run leaves as it
+    // is until the uploads are done (deletes come last), never from one it overwrites.
+    if !force {
+        let overwritten: HashSet<&str> = uploads.iter().map(|u| u.path.as_str()).collect();
+        let mut by_md5: HashMap<(&str, u64), &str> = HashMap::new();
+        let mut sources: Vec<&RemoteObject> = remote
+            .values()
+            .filter(|o| !o.etag.contains('-') && !overwritten.contains(o.path.as_str()))
+            .collect();
+        sources.sort_by(|a, b| a.path.cmp(&b.path));
+        for o in sources {
+            by_md5.entry((o.etag.as_str(), o.size)).or_insert(&o.path);
+        }
+        for u in &mut uploads {
+            if let Some(entry) = manifest.files.get(u.path.as_str())
+                && u.size > 0
+                && let Some(from) = by_md5.get(&(entry.md5.as_str(), entry.size))
+            {
+                u.copy_from = Some(from.to_string());
+            }
         }
     }
     uploads.sort_by(|a, b| (a.phase, &a.path).cmp(&(b.phase, &b.path)));
@@ -610,7 +677,7 @@ fn compare(
 
 /// Uploads phase by phase; a phase starts only when the one before finished without error.
 fn upload_all(
-    store: &s3::Store,
+    store: &dyn Store,
     target: &Target,
     manifest: &Manifest,
     out: &Path,
@@ -663,19 +730,29 @@ fn upload_all(
                     None
                 };
                 let content_type = crate::content_type::of(&u.path);
-                store.put(&Upload {
+                let upload = Upload {
                     path: &u.path,
                     bytes: &bytes_read,
                     md5: &md5,
                     content_type: &content_type,
                     cache_control: &cache_control,
                     redirect,
-                })?;
+                };
+                let size = match &u.copy_from {
+                    Some(from) => {
+                        store.copy(from, &upload)?;
+                        0
+                    }
+                    None => {
+                        store.put(&upload)?;
+                        u.size
+                    }
+                };
                 sent.lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(u.path.clone());
                 let files = done.fetch_add(1, Ordering::SeqCst) + 1;
-                let sent = bytes.fetch_add(u.size, Ordering::SeqCst) + u.size;
+                let sent = bytes.fetch_add(size, Ordering::SeqCst) + size;
                 progress(Progress::Uploaded {
                     files,
                     of_files,
@@ -705,7 +782,7 @@ fn upload_all(
 }
 
 fn delete_all(
-    store: &s3::Store,
+    store: &dyn Store,
     target: &Target,
     plan: &PublishPlan,
     sent: &Mutex<Vec<String>>,
@@ -851,11 +928,7 @@ fn in_parallel<T: Sync>(
 }
 
 fn store_error(e: StoreError) -> PublishError {
-    match e {
-        StoreError::Credentials(m) | StoreError::Unavailable(m) | StoreError::Refused(m) => {
-            PublishError::Environment(m)
-        }
-    }
+    PublishError::Environment(e.message().to_string())
 }
 
 fn with_progress(e: PublishError, note: &str) -> PublishError {
@@ -965,11 +1038,17 @@ pub fn describe_plan(plan: &PublishPlan) -> String {
             Reason::Changed => "changed",
             Reason::Forced => "forced",
         };
-        s.push_str(&format!(
-            "  upload  {}  ({why}, {})\n",
-            u.path,
-            human_bytes(u.size)
-        ));
+        match &u.copy_from {
+            Some(from) => s.push_str(&format!(
+                "  copy    {}  ({why}, the same bytes as {from}, copied on the store)\n",
+                u.path
+            )),
+            None => s.push_str(&format!(
+                "  upload  {}  ({why}, {})\n",
+                u.path,
+                human_bytes(u.size)
+            )),
+        }
     }
     for d in &plan.deletes {
         s.push_str(&format!(
@@ -982,9 +1061,13 @@ pub fn describe_plan(plan: &PublishPlan) -> String {
         ));
     }
     s.push_str(&format!(
-        "  {} to upload ({}), {} unchanged, {} to delete",
-        plan.uploads.len(),
+        "  {} to upload ({}){}, {} unchanged, {} to delete",
+        plan.uploads.len() - plan.copies(),
         human_bytes(plan.upload_bytes()),
+        match plan.copies() {
+            0 => String::new(),
+            n => format!(", {n} to copy on the store"),
+        },
         plan.unchanged,
         plan.deletes.len()
     ));
@@ -1032,6 +1115,209 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// A build in a temp folder and its manifest, for plan and apply against a store in
+    /// memory.
+    fn built(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Manifest) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::default();
+        for (path, bytes) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+            m.files.insert(
+                crate::slug::OutputPath::new(*path).unwrap(),
+                crate::write::FileEntry {
+                    size: bytes.len() as u64,
+                    md5: md5_hex(bytes),
+                },
+            );
+        }
+        (dir, m)
+    }
+
+    fn plan_and_apply(
+        store: &store::memory::MemoryStore,
+        files: &[(&str, &[u8])],
+        allow_deletes: usize,
+    ) -> (PublishPlan, Result<Applied, PublishError>) {
+        let (dir, manifest) = built(files);
+        let t = target("live", "", false);
+        let mut opts = PublishOptions::new(dir.path());
+        opts.allow_deletes = Some(allow_deletes);
+        let plan = make_plan(store, &t, &[], &manifest, &opts, Vec::new()).unwrap();
+        let sent = Mutex::new(Vec::new());
+        let applied = apply(store, &t, &manifest, dir.path(), &plan, &sent, &|_| {});
+        (plan, applied)
+    }
+
+    /// Where each request of the store's log is, by what it starts with.
+    fn at(log: &[String], entry: &str) -> usize {
+        log.iter()
+            .position(|l| l == entry)
+            .unwrap_or_else(|| panic!("no `{entry}` in {log:#?}"))
+    }
+
+    #[test]
+    fn apply_sends_assets_then_pages_then_listings_and_deletes_last() {
+        let store = store::memory::MemoryStore::with(&[
+            ("old.html", b"<p>old</p>"),
+            ("index.html", b"<p>stale</p>"),
+            ("a/index.html", b"<p>page</p>"),
+        ]);
+        let files: &[(&str, &[u8])] = &[
+            ("index.html", b"<p>new</p>"),
+            ("a/index.html", b"<p>page</p>"),
+            ("b/index.html", b"<p>b</p>"),
+            ("css/main.1a2b3c4d.css", b"p{}"),
+            ("photo.jpg", b"\xff\xd8\xff"),
+            ("atom.xml", b"<feed/>"),
+        ];
+        let (plan, applied) = plan_and_apply(&store, files, 1);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.deletes, ["old.html"]);
+        let order: Vec<&str> = plan.uploads.iter().map(|u| u.path.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "css/main.1a2b3c4d.css",
+                "photo.jpg",
+                "b/index.html",
+                "index.html",
+                "atom.xml"
+            ]
+        );
+        assert_eq!(
+            applied.unwrap(),
+            Applied {
+                uploaded: 5,
+                bytes: 31,
+                copied: 0,
+                deleted: 1
+            }
+        );
+        let log = store.log();
+        for asset in ["PUT css/main.1a2b3c4d.css", "PUT photo.jpg"] {
+            for page in ["PUT index.html", "PUT b/index.html"] {
+                assert!(at(&log, asset) < at(&log, page), "{log:#?}");
+                assert!(at(&log, page) < at(&log, "PUT atom.xml"), "{log:#?}");
+            }
+        }
+        assert!(at(&log, "PUT atom.xml") < at(&log, "DELETE old.html"));
+        let objects = store.objects.lock().unwrap();
+        assert_eq!(objects.len(), files.len());
+        for (path, bytes) in files {
+            assert_eq!(objects[*path].bytes, *bytes, "{path}");
+        }
+        assert_eq!(
+            objects["index.html"].content_type,
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            objects["css/main.1a2b3c4d.css"].cache_control, "public, max-age=300, must-revalidate",
+            "not listed as fingerprinted in this manifest"
+        );
+    }
+
+    #[test]
+    fn a_moved_file_is_copied_on_the_store_not_sent_again() {
+        let pdf: &[u8] = b"%PDF-1.7 a report of some length";
+        let store = store::memory::MemoryStore::with(&[
+            ("reports/old/plan.pdf", pdf),
+            ("a.html", b"<p>one</p>"),
+        ]);
+        // a.html changes; b.html takes a.html's old bytes, but a.html is overwritten in this
+        // run, so b.html is sent, not copied from it.
+        let (plan, applied) = plan_and_apply(
+            &store,
+            &[
+                ("reports/2026/plan.pdf", pdf),
+                ("a.html", b"<p>two</p>"),
+                ("b.html", b"<p>one</p>"),
+            ],
+            1,
+        );
+        let copy = plan
+            .uploads
+            .iter()
+            .find(|u| u.path == "reports/2026/plan.pdf")
+            .unwrap();
+        assert_eq!(copy.copy_from.as_deref(), Some("reports/old/plan.pdf"));
+        assert!(
+            plan.uploads
+                .iter()
+                .filter(|u| u.path != copy.path)
+                .all(|u| u.copy_from.is_none())
+        );
+        assert_eq!(plan.deletes, ["reports/old/plan.pdf"]);
+        assert!(describe_plan(&plan).contains(
+            "copy    reports/2026/plan.pdf  (new, the same bytes as reports/old/plan.pdf, copied on the store)"
+        ));
+        assert_eq!(
+            applied.unwrap(),
+            Applied {
+                uploaded: 2,
+                bytes: 20,
+                copied: 1,
+                deleted: 1
+            }
+        );
+        let log = store.log();
+        assert!(
+            at(&log, "COPY reports/old/plan.pdf → reports/2026/plan.pdf")
+                < at(&log, "DELETE reports/old/plan.pdf")
+        );
+        let objects = store.objects.lock().unwrap();
+        assert_eq!(objects["reports/2026/plan.pdf"].bytes, pdf);
+        assert_eq!(
+            objects["reports/2026/plan.pdf"].content_type,
+            "application/pdf"
+        );
+        assert!(!objects.contains_key("reports/old/plan.pdf"));
+    }
+
+    #[test]
+    fn a_failure_stops_the_phases_after_it_and_deletes_nothing() {
+        let store = store::memory::MemoryStore::with(&[("gone.html", b"x")]);
+        store.failing.lock().unwrap().insert(
+            "photo.jpg".into(),
+            StoreError::Unavailable("503 SlowDown (4 attempts)".into()),
+        );
+        let (_, applied) = plan_and_apply(
+            &store,
+            &[("photo.jpg", b"\xff\xd8"), ("index.html", b"<p>x</p>")],
+            1,
+        );
+        match applied {
+            Err(PublishError::Environment(m)) => {
+                assert!(m.contains("503 SlowDown"), "{m}");
+                assert!(m.contains("no page was published"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let log = store.log();
+        assert!(
+            !log.iter()
+                .any(|l| l == "PUT index.html" || l.starts_with("DELETE")),
+            "{log:#?}"
+        );
+    }
+
+    #[test]
+    fn deletes_beyond_the_allowance_wait_for_permission_after_the_uploads() {
+        let store = store::memory::MemoryStore::with(&[("a.html", b"a"), ("b.html", b"b")]);
+        let (plan, applied) = plan_and_apply(&store, &[("index.html", b"<p>x</p>")], 1);
+        assert!(plan.deletes_blocked());
+        match applied {
+            Err(PublishError::Refused(m)) => {
+                assert!(m.contains("--allow-deletes 2"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let log = store.log();
+        assert!(log.contains(&"PUT index.html".to_string()), "{log:#?}");
+        assert!(!log.iter().any(|l| l.starts_with("DELETE")), "{log:#?}");
     }
 
     #[test]
@@ -1182,14 +1468,14 @@ mod tests {
         let object = |path: &str, etag: &str, size: u64| {
             (
                 path.to_string(),
-                s3::RemoteObject {
+                RemoteObject {
                     path: path.into(),
                     etag: etag.into(),
                     size,
                 },
             )
         };
-        let remote: HashMap<String, s3::RemoteObject> = [
+        let remote: HashMap<String, RemoteObject> = [
             object("css/main.1a2b3c4d.css", "aaaa", 10),
             object("index.html", "bbbb", 10),
             // Uploaded in parts: the ETag is no MD5, the stored one matches.

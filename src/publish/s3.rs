@@ -12,6 +12,7 @@
 //! The only I/O is HTTP to the target's endpoint.
 
 use super::credentials::Credentials;
+use super::store::{Metadata, RemoteObject, Store, StoreError, Upload};
 use crate::config::publish::{Target, is_loopback};
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, utf8_percent_encode};
@@ -58,53 +59,11 @@ impl RetryPolicy {
     }
 }
 
-/// Why a request failed, which decides the exit code and whether anything else is tried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
-    /// The store refused the credentials: nothing else will work either.
-    Credentials(String),
-    /// A problem retrying will not fix (no such bucket, wrong region, a refused request).
-    Refused(String),
-    /// The network or the store kept failing after every retry.
-    Unavailable(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Credentials(m) | StoreError::Refused(m) | StoreError::Unavailable(m) => {
-                f.write_str(m)
-            }
-        }
-    }
-}
-
-/// One object of a listing. `path` is relative to the target's prefix.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteObject {
-    pub path: String,
-    /// The ETag without quotes, lowercase.
-    pub etag: String,
-    pub size: u64,
-}
-
-/// An object to store and the headers to store it with.
-pub struct Upload<'a> {
-    pub path: &'a str,
-    pub bytes: &'a [u8],
-    /// Hex MD5 of `bytes` (sent as `Content-MD5`, so the store checks what arrived, and kept in
-    /// the object's metadata for stores whose ETag is not the MD5).
-    pub md5: &'a str,
-    pub content_type: &'a str,
-    pub cache_control: &'a str,
-    pub redirect: Option<&'a str>,
-}
-
 /// The metadata key under which placard keeps an object's MD5.
 pub const MD5_META: &str = "x-amz-meta-placard-md5";
 
-/// A connection to one target.
-pub struct Store {
+/// A connection to one S3 target.
+pub struct S3 {
     agent: ureq::Agent,
     credentials: Credentials,
     /// `https://host[:port]` requests go to.
@@ -135,8 +94,8 @@ impl Reply {
     }
 }
 
-impl Store {
-    pub fn new(target: &Target, credentials: Credentials) -> Store {
+impl S3 {
+    pub fn new(target: &Target, credentials: Credentials) -> S3 {
         let base = target
             .endpoint
             .clone()
@@ -165,7 +124,7 @@ impl Store {
         if is_loopback(authority) {
             config = config.proxy(None);
         }
-        Store {
+        S3 {
             agent: config.build().into(),
             credentials,
             origin,
@@ -178,82 +137,13 @@ impl Store {
         }
     }
 
-    /// Every object under the target's prefix.
-    pub fn list(&self) -> Result<Vec<RemoteObject>, StoreError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut query = vec![
-                ("list-type", "2".to_string()),
-                ("prefix", self.prefix.clone()),
-            ];
-            if let Some(t) = &token {
-                query.push(("continuation-token", t.clone()));
-            }
-            let reply = self.send("GET", None, &query, Vec::new(), &[], "list the bucket")?;
-            let text = String::from_utf8_lossy(&reply.body);
-            let (objects, next) = parse_listing(&text, &self.prefix).map_err(|e| {
-                StoreError::Refused(format!(
-                    "the store's listing of s3://{}/{} is not valid XML: {e}",
-                    self.bucket, self.prefix
-                ))
-            })?;
-            out.extend(objects);
-            match next {
-                Truncated::No => break,
-                Truncated::Yes(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
-                Truncated::Yes(_) | Truncated::NoToken => {
-                    // Stopping here would plan from half a listing.
-                    return Err(StoreError::Refused(format!(
-                        "the store's listing of s3://{}/{} is cut short without a way to read the rest; it is not safe to publish from it",
-                        self.bucket, self.prefix
-                    )));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The stored headers of one object, or `None` when there is none.
-    pub fn head(&self, path: &str) -> Result<Option<Vec<(String, String)>>, StoreError> {
+    /// Every header the store answers a HEAD of the object with (what a publish stored: its
+    /// type, caching, redirect), or `None` when there is no such object.
+    pub fn headers(&self, path: &str) -> Result<Option<Vec<(String, String)>>, StoreError> {
         let key = format!("{}{path}", self.prefix);
         match self.send("HEAD", Some(&key), &[], Vec::new(), &[], path) {
             Ok(r) => Ok(Some(r.headers)),
-            Err(StoreError::Refused(m)) if m.starts_with("404") => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub fn put(&self, upload: &Upload<'_>) -> Result<(), StoreError> {
-        use base64::Engine;
-        let key = format!("{}{}", self.prefix, upload.path);
-        let md5_raw: Vec<u8> = (0..upload.md5.len() / 2)
-            .filter_map(|i| u8::from_str_radix(&upload.md5[2 * i..2 * i + 2], 16).ok())
-            .collect();
-        let mut headers = vec![
-            ("content-type".to_string(), upload.content_type.to_string()),
-            ("cache-control".into(), upload.cache_control.to_string()),
-            (
-                "content-md5".into(),
-                base64::engine::general_purpose::STANDARD.encode(md5_raw),
-            ),
-            (MD5_META.into(), upload.md5.to_string()),
-        ];
-        if let Some(r) = upload.redirect {
-            headers.push(("x-amz-website-redirect-location".into(), r.to_string()));
-        }
-        self.send("PUT", Some(&key), &[], headers, upload.bytes, upload.path)
-            .map(drop)
-    }
-
-    pub fn delete(&self, path: &str) -> Result<(), StoreError> {
-        let key = format!("{}{path}", self.prefix);
-        match self.send("DELETE", Some(&key), &[], Vec::new(), &[], path) {
-            Ok(_) => Ok(()),
-            // Already gone: the goal is reached (but a missing bucket is a real failure).
-            Err(StoreError::Refused(m)) if m.starts_with("404") && !m.contains("NoSuchBucket") => {
-                Ok(())
-            }
+            Err(StoreError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -303,13 +193,11 @@ impl Store {
                 "the store refused the credentials from {} ({m}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile) and that they may write to s3://{}/{}",
                 self.credentials.source, self.bucket, self.prefix
             ))),
-            StoreError::Refused(m) if m.contains("NoSuchBucket") => {
-                StoreError::Refused(scrub(format!(
-                    "{m}: there is no bucket `{}` at {}",
-                    self.bucket, self.origin
-                )))
-            }
-            StoreError::Refused(m) if m.starts_with("404") => StoreError::Refused(m),
+            StoreError::NoBucket(m) => StoreError::NoBucket(scrub(format!(
+                "{m}: there is no bucket `{}` at {}",
+                self.bucket, self.origin
+            ))),
+            StoreError::NotFound(m) => StoreError::NotFound(scrub(format!("{what}: {m}"))),
             StoreError::Refused(m) => StoreError::Refused(scrub(format!("{what}: {m}"))),
             StoreError::Unavailable(m) => StoreError::Unavailable(scrub(m)),
         }
@@ -468,6 +356,116 @@ impl Store {
     }
 }
 
+impl Store for S3 {
+    /// Every object under the target's prefix.
+    fn list(&self) -> Result<Vec<RemoteObject>, StoreError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("list-type", "2".to_string()),
+                ("prefix", self.prefix.clone()),
+            ];
+            if let Some(t) = &token {
+                query.push(("continuation-token", t.clone()));
+            }
+            let reply = self.send("GET", None, &query, Vec::new(), &[], "list the bucket")?;
+            let text = String::from_utf8_lossy(&reply.body);
+            let (objects, next) = parse_listing(&text, &self.prefix).map_err(|e| {
+                StoreError::Refused(format!(
+                    "the store's listing of s3://{}/{} is not valid XML: {e}",
+                    self.bucket, self.prefix
+                ))
+            })?;
+            out.extend(objects);
+            match next {
+                Truncated::No => break,
+                Truncated::Yes(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
+                Truncated::Yes(_) | Truncated::NoToken => {
+                    // Stopping here would plan from half a listing.
+                    return Err(StoreError::Refused(format!(
+                        "the store's listing of s3://{}/{} is cut short without a way to read the rest; it is not safe to publish from it",
+                        self.bucket, self.prefix
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The MD5 placard stored with the object, from its `x-amz-meta-placard-md5` header.
+    fn head(&self, path: &str) -> Result<Option<Metadata>, StoreError> {
+        Ok(self.headers(path)?.map(|headers| Metadata {
+            md5: headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(MD5_META))
+                .map(|(_, v)| v.to_ascii_lowercase()),
+        }))
+    }
+
+    fn put(&self, upload: &Upload<'_>) -> Result<(), StoreError> {
+        use base64::Engine;
+        let key = format!("{}{}", self.prefix, upload.path);
+        let md5_raw: Vec<u8> = (0..upload.md5.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&upload.md5[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        let mut headers = object_headers(upload);
+        headers.push((
+            "content-md5".into(),
+            base64::engine::general_purpose::STANDARD.encode(md5_raw),
+        ));
+        self.send("PUT", Some(&key), &[], headers, upload.bytes, upload.path)
+            .map(drop)
+    }
+
+    /// CopyObject: a PUT naming the source in `x-amz-copy-source`, its headers replaced by the
+    /// upload's (`x-amz-metadata-directive: REPLACE`).
+    fn copy(&self, from: &str, upload: &Upload<'_>) -> Result<(), StoreError> {
+        let key = format!("{}{}", self.prefix, upload.path);
+        let source = format!(
+            "/{}/{}",
+            self.bucket,
+            utf8_percent_encode(&format!("{}{from}", self.prefix), PATH)
+        );
+        let mut headers = object_headers(upload);
+        headers.push(("x-amz-copy-source".into(), source));
+        headers.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
+        let reply = self.send("PUT", Some(&key), &[], headers, &[], upload.path)?;
+        // A copy can fail after the store has answered 200: the error is in the body.
+        let (code, message) = error_code(&reply.body);
+        match code {
+            Some(code) => Err(StoreError::Refused(self.credentials.scrub(&format!(
+                "copy {from} to {}: {code}{}",
+                upload.path,
+                message.map(|m| format!(": {m}")).unwrap_or_default()
+            )))),
+            None => Ok(()),
+        }
+    }
+
+    fn delete(&self, path: &str) -> Result<(), StoreError> {
+        let key = format!("{}{path}", self.prefix);
+        match self.send("DELETE", Some(&key), &[], Vec::new(), &[], path) {
+            // Already gone: the goal is reached (but a missing bucket is a real failure).
+            Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The headers an object is stored with.
+fn object_headers(upload: &Upload<'_>) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("content-type".to_string(), upload.content_type.to_string()),
+        ("cache-control".into(), upload.cache_control.to_string()),
+        (MD5_META.into(), upload.md5.to_string()),
+    ];
+    if let Some(r) = upload.redirect {
+        headers.push(("x-amz-website-redirect-location".into(), r.to_string()));
+    }
+    headers
+}
+
 enum Verdict {
     Retry(String),
     Fail(StoreError),
@@ -511,7 +509,8 @@ fn classify(r: &Reply) -> Verdict {
                 "{said}: the bucket is in region `{region}`; set `region: {region}` on the target in site.yaml"
             )))
         }
-        (404, _) => Verdict::Fail(StoreError::Refused(format!("404 {said}"))),
+        (404, "NoSuchBucket") => Verdict::Fail(StoreError::NoBucket(said)),
+        (404, _) => Verdict::Fail(StoreError::NotFound(said)),
         _ => Verdict::Fail(StoreError::Refused(said)),
     }
 }
@@ -674,7 +673,7 @@ mod tests {
     /// the documented example keys.
     #[test]
     fn signature_matches_the_aws_example() {
-        let store = Store::new(&target(None, false), creds());
+        let store = S3::new(&target(None, false), creds());
         assert_eq!(store.host, "examplebucket.s3.us-east-1.amazonaws.com");
         let mut store = store;
         store.host = "examplebucket.s3.amazonaws.com".into();
@@ -808,13 +807,13 @@ mod tests {
         };
         // Two 503s then success.
         let (url, count) = scripted_server(vec![503, 503, 200]);
-        let mut store = Store::new(&target(Some(&url), true), creds());
+        let mut store = S3::new(&target(Some(&url), true), creds());
         store.retry = quick;
         store.put(&upload).unwrap();
         assert_eq!(count.load(Ordering::SeqCst), 3);
         // Throttled every time: gives up after `attempts`.
         let (url, count) = scripted_server(vec![503; 10]);
-        let mut store = Store::new(&target(Some(&url), true), creds());
+        let mut store = S3::new(&target(Some(&url), true), creds());
         store.retry = quick;
         let e = store.put(&upload).unwrap_err();
         assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
@@ -823,7 +822,7 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 4);
         // A refusal is not retried.
         let (url, count) = scripted_server(vec![403]);
-        let mut store = Store::new(&target(Some(&url), true), creds());
+        let mut store = S3::new(&target(Some(&url), true), creds());
         store.retry = quick;
         assert!(matches!(
             store.put(&upload),

@@ -9,7 +9,8 @@
 use crate::support::{bundled_site, placard, stderr, stdout};
 use placard::config::publish::Target;
 use placard::publish::credentials::{Credentials, Secret};
-use placard::publish::s3::Store;
+use placard::publish::s3::S3;
+use placard::publish::store::{Store, Upload};
 use std::collections::BTreeMap;
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -106,7 +107,7 @@ impl S3Server {
     }
 
     /// A client for HEAD requests, as the tests' own eyes on the store.
-    fn store(&self) -> Store {
+    fn store(&self) -> S3 {
         let target = Target {
             name: "check".into(),
             bucket: BUCKET.into(),
@@ -124,7 +125,7 @@ impl S3Server {
             redirects: false,
             purge: Vec::new(),
         };
-        Store::new(
+        S3::new(
             &target,
             Credentials {
                 access_key_id: KEY.into(),
@@ -138,7 +139,7 @@ impl S3Server {
     /// Puts a stray object on the store, through its API.
     fn put(&self, path: &str) {
         self.store()
-            .put(&placard::publish::s3::Upload {
+            .put(&Upload {
                 path,
                 bytes: b"old",
                 md5: "149603e6c03516362a8da23f624db945",
@@ -159,7 +160,7 @@ impl S3Server {
 
     fn head(&self, path: &str) -> BTreeMap<String, String> {
         self.store()
-            .head(path)
+            .headers(path)
             .unwrap()
             .unwrap_or_else(|| panic!("{path} is not on the store"))
             .into_iter()
@@ -1098,4 +1099,47 @@ fn a_nearly_empty_build_deletes_nothing_without_permission() {
     let o = publish(root, &["--allow-deletes", "5"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(server.objects().len() >= before.len());
+}
+
+/// A file that moved (the same bytes at a new path) is copied by the store, not sent again: the
+/// plan says so, the copy has its own headers, and the old object goes with the deletes.
+#[test]
+fn a_moved_file_is_copied_on_the_store() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    let report: Vec<u8> = (0..20_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let old = root.join("content/documents/2025/annual-report.pdf");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(&old, &report).unwrap();
+    build(root, &[]);
+    ok(&publish(root, &[]));
+    let new = root.join("content/reports/annual-report.pdf");
+    std::fs::create_dir_all(new.parent().unwrap()).unwrap();
+    std::fs::rename(&old, &new).unwrap();
+    build(root, &[]);
+    let plan = ok(&publish(root, &["--dry-run"]));
+    assert!(
+        plan.contains("copy    reports/annual-report.pdf  (new, the same bytes as documents/2025/annual-report.pdf, copied on the store)"),
+        "{plan}"
+    );
+    let out = ok(&publish(root, &["--allow-deletes", "1", "--verbose"]));
+    assert!(out.contains(", 1 copied on the store, "), "{out}");
+    assert!(
+        out.contains("copied    reports/annual-report.pdf (from documents/2025/annual-report.pdf)"),
+        "{out}"
+    );
+    assert_eq!(uploaded(&out), 0, "the pages did not change: {out}");
+    assert_store_is(&server, root);
+    assert_eq!(server.objects()["reports/annual-report.pdf"], report);
+    let h = server.head("reports/annual-report.pdf");
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["cache-control"], "public, max-age=300, must-revalidate");
+    assert_eq!(
+        h["x-amz-meta-placard-md5"],
+        format!("{:x}", <md5::Md5 as md5::Digest>::digest(&report)),
+        "the copy carries its MD5 like an upload"
+    );
 }
