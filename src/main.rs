@@ -2,6 +2,12 @@
 //! (0 success, 1 content or template errors, 2 usage errors, 3 environment errors).
 //! The only place that prints.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line is where placard speaks to people"
+)]
+
 use clap::{Parser, Subcommand};
 use placard::build::{BuildError, BuildOptions};
 use placard::diagnostic::Diagnostic;

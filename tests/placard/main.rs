@@ -8,6 +8,12 @@
     clippy::panic,
     reason = "tests stop at the first failure"
 )]
+// Tests say what they skip and what the long runs found.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test's output is for the person running it"
+)]
 
 mod bundled;
 mod check;
