@@ -41,6 +41,27 @@ pub const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_AL
     .remove(b'_')
     .remove(b'~');
 
+/// The scheme of a URL (`https`, `mailto`, `javascript`), lowercased, read as a browser reads
+/// it: leading and trailing spaces and control characters dropped, tabs and line ends dropped
+/// anywhere, then a letter followed by letters, digits, `+`, `-` or `.` up to a colon. `None`
+/// for a path: anything else before the first colon (`foo):`, `a b:c`, `path/to:x`) makes a
+/// relative path, not a scheme.
+pub fn url_scheme(url: &str) -> Option<String> {
+    let trimmed = url.trim_matches(|c: char| c <= ' ');
+    let cleaned: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let (scheme, _) = cleaned.split_once(':')?;
+    let mut chars = scheme.chars();
+    if !chars.next()?.is_ascii_alphabetic()
+        || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return None;
+    }
+    Some(scheme.to_ascii_lowercase())
+}
+
 /// `s` made safe inside a URL (a share link's `?url=…&text=…`, a video id).
 pub fn url_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, URL_COMPONENT).to_string()

@@ -497,7 +497,7 @@ impl<'a> Links<'a> {
                 // The same host, but not this site (which lives under its base path).
                 None => return Target::Elsewhere,
             }
-        } else if has_scheme(rest) {
+        } else if crate::text::url_scheme(rest).is_some() {
             return Target::Elsewhere;
         } else if let Some(abs) = rest.strip_prefix('/') {
             match format!("/{abs}").strip_prefix(self.base_path) {
@@ -638,16 +638,6 @@ impl<'a> Links<'a> {
         }
         out
     }
-}
-
-fn has_scheme(url: &str) -> bool {
-    url.split_once(':').is_some_and(|(scheme, _)| {
-        !scheme.is_empty()
-            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    })
 }
 
 impl<T> Found<T> {

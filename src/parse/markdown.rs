@@ -990,21 +990,11 @@ fn substitute_tokens(html: &str, rendered: &[String]) -> (String, Vec<usize>) {
     (out, in_tags)
 }
 
+/// The scheme of a link the site does not keep: anything but http, https, mailto and tel (see
+/// [`crate::text::url_scheme`] for what a scheme is).
 fn unsafe_scheme(url: &str) -> Option<String> {
-    let cleaned: String = url
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
-    let colon = cleaned.find(':')?;
-    let scheme = &cleaned[..colon];
-    if scheme.is_empty() || cleaned[..colon].contains(['/', '?', '#']) {
-        return None;
-    }
-    let lower = scheme.to_ascii_lowercase();
-    match lower.as_str() {
-        "http" | "https" | "mailto" | "tel" => None,
-        _ => Some(lower),
-    }
+    crate::text::url_scheme(url)
+        .filter(|s| !matches!(s.as_str(), "http" | "https" | "mailto" | "tel"))
 }
 
 /// Removes scripts, event handlers, unsafe URLs and unknown tags from HTML that holds raw
@@ -1337,6 +1327,33 @@ mod tests {
         assert_eq!((b.links[0].line, b.links[0].column), (2, 3));
         assert_eq!(b.links[0].anchor.as_deref(), Some("funding"));
         assert_eq!(b.links[0].path, "initiatives/ylf.md");
+    }
+
+    /// CommonMark spec example 500: `foo):` is a relative path (a scheme is a letter followed
+    /// by letters, digits, `+`, `-` or `.`), so the link stays.
+    #[test]
+    fn a_colon_after_other_characters_is_no_scheme() {
+        let (b, d) = md("[link](foo\\)\\:)\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(&*b.html, "<p><a href=\"foo):\">link</a></p>\n");
+        for (url, scheme) in [
+            ("javascript:alert(1)", Some("javascript")),
+            ("JaVaScRiPt:x", Some("javascript")),
+            (" java\tscript:x", Some("javascript")),
+            ("vbscript:x", Some("vbscript")),
+            ("data:text/html,x", Some("data")),
+            ("x-custom+1.0:y", Some("x-custom+1.0")),
+            ("https://e.org", None),
+            ("MAILTO:a@b.org", None),
+            ("foo):", None),
+            ("1http:x", None),
+            ("a b:c", None),
+            ("path/to:file", None),
+            ("?q=a:b", None),
+            ("#x:y", None),
+        ] {
+            assert_eq!(unsafe_scheme(url).as_deref(), scheme, "{url:?}");
+        }
     }
 
     #[test]

@@ -257,7 +257,7 @@ pub fn absolutize(html: &str, config: &SiteConfig, page_url: &str) -> String {
         } else if value.is_empty()
             || value.starts_with('#')
             || value.starts_with("//")
-            || has_scheme(value)
+            || crate::text::url_scheme(value).is_some()
         {
             value.to_string()
         } else {
@@ -275,17 +275,6 @@ pub fn absolutize(html: &str, config: &SiteConfig, page_url: &str) -> String {
     let _ = tokenizer.feed(&input);
     tokenizer.end();
     tokenizer.sink.out.into_inner()
-}
-
-/// Whether a URL starts with a scheme (`https:`, `mailto:`): a letter, then letters, digits,
-/// `+`, `-` or `.`, then a colon.
-fn has_scheme(url: &str) -> bool {
-    url.split_once(':').is_some_and(|(scheme, _)| {
-        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    })
 }
 
 /// Writes the tokens of an HTML fragment back out, rewriting URL attributes.
@@ -406,11 +395,16 @@ mod tests {
     }
 
     #[test]
-    fn a_relative_path_with_a_colon_later_on_is_not_a_scheme() {
-        assert!(has_scheme("https://e.org"));
-        assert!(has_scheme("mailto:x@y"));
-        assert!(!has_scheme("foo):"));
-        assert!(!has_scheme("a/b:c"));
-        assert!(!has_scheme("1x:y"));
+    fn a_relative_path_with_a_colon_later_on_is_not_made_absolute_as_if_it_had_a_scheme() {
+        let page = "https://example.org/campaign/news/x/";
+        let got = absolutize(
+            "<a href=\"foo):\">a</a><a href=\"mailto:x@y\">b</a>",
+            &config(),
+            page,
+        );
+        assert_eq!(
+            got,
+            "<a href=\"https://example.org/campaign/news/x/foo):\">a</a><a href=\"mailto:x@y\">b</a>"
+        );
     }
 }
