@@ -354,7 +354,14 @@ pub fn read_settings(opts: &BuildOptions) -> Result<(SiteConfig, Schedule, Strin
         None => opts.now,
         Some(text) => {
             crate::time::parse_when(text, &config.tz)
-                .map_err(|m| BuildError::Usage(format!("--as-of: {m}")))?
+                .map_err(|m| {
+                    BuildError::Usage(match crate::time::date_hint(text, &config.language) {
+                        Some(hint) => {
+                            format!("--as-of: `{text}` is not written as YYYY-MM-DD; {hint}")
+                        }
+                        None => format!("--as-of: {m}"),
+                    })
+                })?
                 .at
         }
     };

@@ -325,6 +325,7 @@ pub fn check_value(
     name: &str,
     field: &Field,
     value: &Value,
+    language: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> serde_json::Value {
     let wrong = |expected: &str, errors: &mut Vec<Diagnostic>, hint: &str| {
@@ -413,10 +414,14 @@ pub fn check_value(
         (FieldType::Date, Value::String(s)) => match s.parse::<jiff::civil::Date>() {
             Ok(d) => serde_json::Value::String(d.to_string()),
             Err(e) => {
-                errors.push(
-                    doc.error_at(at, format!("`{name}`: `{s}` is not a valid date ({e})"))
+                errors.push(match crate::time::date_hint(s, language) {
+                    Some(hint) => doc
+                        .error_at(at, format!("`{name}`: `{s}` is not written as YYYY-MM-DD"))
+                        .with_hint(hint),
+                    None => doc
+                        .error_at(at, format!("`{name}`: `{s}` is not a valid date ({e})"))
                         .with_hint("write the date as YYYY-MM-DD, for example 2018-06-30"),
-                );
+                });
                 serde_json::Value::Null
             }
         },
@@ -431,7 +436,7 @@ pub fn check_value(
                 path.push(Step::Index(i));
                 let item_name = format!("{name}[{}]", i + 1);
                 out.push(match &field.items {
-                    Some(spec) => check_value(doc, &path, &item_name, spec, item, errors),
+                    Some(spec) => check_value(doc, &path, &item_name, spec, item, language, errors),
                     None => crate::yaml::to_json(item),
                 });
             }
@@ -466,6 +471,7 @@ pub fn check_value(
                                         &format!("{name}.{key}"),
                                         spec,
                                         v,
+                                        language,
                                         errors,
                                     ),
                                 );
@@ -548,6 +554,7 @@ mod tests {
             "stats",
             &f["stats"],
             doc.get("stats").unwrap(),
+            "en-GB",
             &mut errors,
         );
         let msgs: Vec<_> = errors.iter().map(|e| (e.message.clone(), e.line)).collect();

@@ -12,6 +12,72 @@ pub struct When {
     pub date_only: bool,
 }
 
+/// What a writer most likely meant by a date written another way than `YYYY-MM-DD`:
+/// `01/02/2018`, `1.2.2018`, `1-2-2018` read as the site's language writes dates (day first,
+/// as in `en-GB`, or month first, as in `en-US`), `2018/2/1` year first; with a time after it
+/// (`01/02/2018 09:30`) kept. Only a reading that is a real date is given: when the language's
+/// order makes none (`01/13/2018` on a British site), the other order is tried.
+pub fn guess_date(text: &str, language: &str) -> Option<(jiff::civil::Date, Option<String>)> {
+    let text = text.trim();
+    let (date, time) = match text.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t.trim().to_string()).filter(|t| !t.is_empty())),
+        None => (text, None),
+    };
+    let parts: Vec<&str> = date.split(['/', '.', '-']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    if !parts
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let number = |s: &str| s.parse::<i16>().ok();
+    let make = |y: &str, m: &str, d: &str| -> Option<jiff::civil::Date> {
+        jiff::civil::Date::new(
+            number(y)?,
+            i8::try_from(number(m)?).ok()?,
+            i8::try_from(number(d)?).ok()?,
+        )
+        .ok()
+    };
+    let found = if a.len() == 4 {
+        make(a, b, c)
+    } else if c.len() == 4 {
+        let month_first = matches!(
+            language.to_ascii_lowercase().as_str(),
+            "en-us" | "en-ph" | "en-as" | "en-gu" | "en-mp" | "en-pr" | "en-um" | "en-vi"
+        );
+        let (usual, other) = if month_first {
+            (make(c, a, b), make(c, b, a))
+        } else {
+            (make(c, b, a), make(c, a, b))
+        };
+        usual.or(other)
+    } else {
+        None
+    };
+    found.map(|d| (d, time))
+}
+
+/// The hint for a date written another way than `YYYY-MM-DD`: "did you mean `2018-02-01`
+/// (1 February 2018)?", the date in words as the site's language writes it.
+pub fn date_hint(text: &str, language: &str) -> Option<String> {
+    let (date, time) = guess_date(text, language)?;
+    let words = crate::format::date(
+        &date.to_string(),
+        "long",
+        language,
+        &jiff::tz::TimeZone::UTC,
+    )
+    .ok()?;
+    Some(match time {
+        Some(t) => format!("did you mean `{date}T{t}` ({words}, {t})? Write dates as YYYY-MM-DD"),
+        None => format!("did you mean `{date}` ({words})? Write dates as YYYY-MM-DD"),
+    })
+}
+
 /// Parses a time as written in front matter or on the command line (`--as-of`).
 pub fn parse_when(text: &str, tz: &jiff::tz::TimeZone) -> Result<When, String> {
     let t = text.trim();
@@ -42,5 +108,43 @@ pub fn parse_when(text: &str, tz: &jiff::tz::TimeZone) -> Result<When, String> {
             })
             .map_err(|e| format!("`{t}` cannot be placed in the site's time zone ({e})")),
         Err(e) => Err(format!("`{t}` is not a valid date or time ({e})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_written_the_british_way_are_read_day_first() {
+        let g = |t: &str, l: &str| guess_date(t, l).map(|(d, time)| (d.to_string(), time));
+        assert_eq!(g("01/02/2018", "en-GB"), Some(("2018-02-01".into(), None)));
+        assert_eq!(g("1.2.2018", "cy"), Some(("2018-02-01".into(), None)));
+        assert_eq!(g("01/02/2018", "en-US"), Some(("2018-01-02".into(), None)));
+        // No 13th month: the writer meant it the other way round.
+        assert_eq!(g("01/13/2018", "en-GB"), Some(("2018-01-13".into(), None)));
+        assert_eq!(g("2018/2/1", "en-GB"), Some(("2018-02-01".into(), None)));
+        assert_eq!(
+            g("01/02/2018 09:30", "en-GB"),
+            Some(("2018-02-01".into(), Some("09:30".into())))
+        );
+        for nothing in [
+            "31/02/2018",
+            "01/02/18",
+            "tomorrow",
+            "2018-02",
+            "1/2/3/4",
+            "a/b/2018",
+        ] {
+            assert_eq!(g(nothing, "en-GB"), None, "{nothing}");
+        }
+        assert_eq!(
+            date_hint("01/02/2018", "en-GB").as_deref(),
+            Some("did you mean `2018-02-01` (1 February 2018)? Write dates as YYYY-MM-DD")
+        );
+        assert_eq!(
+            date_hint("01/02/2018", "en-US").as_deref(),
+            Some("did you mean `2018-01-02` (January 2, 2018)? Write dates as YYYY-MM-DD")
+        );
     }
 }

@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
         file_text: &text,
         body_offset,
         markers,
+        language: "en-GB",
     };
     let options = placard::config::MarkdownOptions {
         raw_html,

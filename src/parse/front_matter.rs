@@ -231,7 +231,7 @@ pub fn parse(
     fm.draft = take!(doc.bool("draft")).unwrap_or(false);
     fm.publish_at = take!(when(&doc, "publish_at", config));
     fm.expire_at = take!(when(&doc, "expire_at", config));
-    fm.review_by = take!(date(&doc, "review_by"));
+    fm.review_by = take!(date(&doc, "review_by", &config.language));
     fm.slug = take!(doc.string("slug"));
     fm.aliases = take!(doc.string_list("aliases")).unwrap_or_default();
     fm.weight = take!(doc.integer("weight"));
@@ -305,7 +305,13 @@ pub fn parse(
             fm.taxonomies.insert(tax.name.clone(), terms);
         }
     }
-    fm.params = Data::new(&check_schema(&doc, &schema, is_section, &mut errors));
+    fm.params = Data::new(&check_schema(
+        &doc,
+        &schema,
+        is_section,
+        &config.language,
+        &mut errors,
+    ));
     if errors.is_empty() {
         Ok(fm)
     } else {
@@ -320,6 +326,7 @@ fn check_schema(
     doc: &Doc<'_>,
     schema: &BTreeMap<String, Field>,
     is_section: bool,
+    language: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut params = serde_json::Map::new();
@@ -373,7 +380,8 @@ fn check_schema(
             }
             continue;
         }
-        let json = crate::schema::check_value(doc, &[Step::Key(key)], key, field, value, errors);
+        let json =
+            crate::schema::check_value(doc, &[Step::Key(key)], key, field, value, language, errors);
         params.insert(key.clone(), json);
     }
     params
@@ -393,26 +401,41 @@ fn when(doc: &Doc<'_>, key: &str, config: &SiteConfig) -> Result<Option<When>, D
         return Ok(None);
     };
     parse_when(&text, &config.tz).map(Some).map_err(|m| {
-        doc.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
-            .with_hint(format!("write `{key}: 2026-03-03` or `{key}: 2026-03-03T09:30` (site time zone) or with an offset, `2026-03-03T09:30:00+00:00`"))
+        match crate::time::date_hint(&text, &config.language) {
+            Some(hint) => doc
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: `{}` is not written as YYYY-MM-DD", text.trim()),
+                )
+                .with_hint(hint),
+            None => doc.error_at(&[Step::Key(key)], format!("`{key}`: {m}"))
+                .with_hint(format!("write `{key}: 2026-03-03` or `{key}: 2026-03-03T09:30` (site time zone) or with an offset, `2026-03-03T09:30:00+00:00`")),
+        }
     })
 }
 
-fn date(doc: &Doc<'_>, key: &str) -> Result<Option<jiff::civil::Date>, Diagnostic> {
+fn date(doc: &Doc<'_>, key: &str, language: &str) -> Result<Option<jiff::civil::Date>, Diagnostic> {
     let Some(text) = doc.string(key)? else {
         return Ok(None);
     };
     text.trim()
         .parse::<jiff::civil::Date>()
         .map(Some)
-        .map_err(|e| {
-            doc.error_at(
-                &[Step::Key(key)],
-                format!("`{key}`: `{text}` is not a valid date ({e})"),
-            )
-            .with_hint(format!(
-                "write the date as YYYY-MM-DD, for example `{key}: 2026-06-30`"
-            ))
+        .map_err(|e| match crate::time::date_hint(&text, language) {
+            Some(hint) => doc
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: `{}` is not written as YYYY-MM-DD", text.trim()),
+                )
+                .with_hint(hint),
+            None => doc
+                .error_at(
+                    &[Step::Key(key)],
+                    format!("`{key}`: `{text}` is not a valid date ({e})"),
+                )
+                .with_hint(format!(
+                    "write the date as YYYY-MM-DD, for example `{key}: 2026-06-30`"
+                )),
         })
 }
 

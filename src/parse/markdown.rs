@@ -122,6 +122,8 @@ pub struct Source<'a> {
     /// For `placard check`: mark in the HTML where each block, link, image and shortcode came
     /// from (see [`SOURCE_MARK`]), and record the shortcode calls.
     pub markers: bool,
+    /// The site's language, which decides how a date written another way is read (in hints).
+    pub language: &'a str,
 }
 
 /// The comments `placard check` reads to map HTML back to Markdown: `<!--MARKfile PATH-->`
@@ -403,13 +405,18 @@ impl State<'_, '_> {
                         && let ArgValue::Str(v) = value
                         && v.parse::<jiff::civil::Date>().is_err()
                     {
-                        let d = self
-                            .error_at(
-                                base + offset,
-                                format!("shortcode `{}`: `{name}` is `{v}`, not a date", call.name),
-                            )
-                            .with_hint("write the date as YYYY-MM-DD, for example \"2018-05-31\"");
-                        self.diagnostics.push(d);
+                        let d = self.error_at(
+                            base + offset,
+                            format!("shortcode `{}`: `{name}` is `{v}`, not a date", call.name),
+                        );
+                        self.diagnostics.push(
+                            match crate::time::date_hint(v, self.source.language) {
+                                Some(hint) => d.with_hint(hint),
+                                None => d.with_hint(
+                                    "write the date as YYYY-MM-DD, for example \"2018-05-31\"",
+                                ),
+                            },
+                        );
                         ok = false;
                     }
                     if fits
@@ -1103,6 +1110,7 @@ mod tests {
             file_text: text,
             body_offset: 0,
             markers: false,
+            language: "en-GB",
         };
         let options = MarkdownOptions {
             raw_html: false,

@@ -252,6 +252,7 @@ pub fn finish(
         file_text: &text,
         body_offset,
         markers: for_check,
+        language: &settings.config.language,
     };
     let config = settings.config;
     let markdown::Rendered {

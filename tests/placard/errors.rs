@@ -44,6 +44,7 @@ macro_rules! fixtures {
 fixtures! {
     front_matter_not_closed => "front-matter-not-closed",
     control_characters => "control-characters",
+    date_day_first => "date-day-first",
     front_matter_tab_indent => "front-matter-tab-indent",
     front_matter_not_a_mapping => "front-matter-not-a-mapping",
     front_matter_empty => "front-matter-empty",

@@ -190,6 +190,7 @@ fn render(text: &str, markers: bool, raw_html: bool) -> (markdown::Body, Vec<Dia
         file_text: text,
         body_offset: 0,
         markers,
+        language: "en-GB",
     };
     let options = MarkdownOptions {
         raw_html,
