@@ -381,7 +381,8 @@ const BUILT_IN: &str =
 
 /// The page text: the archetype with `{{ title }}`, `{{ date }}` and `{{ slug }}` filled in,
 /// `draft: true`, and a placeholder for every field the schema requires that the archetype
-/// lacks. Pure.
+/// lacks; every placeholder marked, its mark recording its text (see `parse::placeholders`).
+/// Pure.
 pub fn page_from_archetype(
     archetype: Option<&str>,
     title: &str,
@@ -435,7 +436,11 @@ pub fn page_from_archetype(
             front.push_str(&placeholder(key, field, 0, today));
         }
     }
-    format!("---\n{front}\n---\n{body}")
+    let text = format!("---\n{front}\n---\n{body}");
+    // Each marked placeholder's mark records its text, so that it counts as left only while
+    // that text is unchanged.
+    let front_lines = (2, 1 + front.lines().count());
+    crate::parse::placeholders::record(&text, Some(front_lines))
 }
 
 /// Fills in `{{ name }}` for each of `vars`, in one pass (a title holding `{{ date }}` stays
@@ -531,7 +536,7 @@ fn placeholder(key: &str, field: &Field, indent: usize, today: jiff::civil::Date
             return out;
         }
     };
-    format!("{pad}{key}: {}", scalar.unwrap_or_default())
+    format!("{pad}{key}: {}  # placeholder", scalar.unwrap_or_default())
 }
 
 fn required_fields(field: &Field) -> Vec<(String, Field)> {
@@ -694,13 +699,29 @@ mod tests {
         )
         .unwrap();
         let page = page_from_archetype(None, "T", "t", day(), &manifest.fields_for("default"));
-        assert!(page.contains("\nsummary: \"TODO: summary\"\n"), "{page}");
-        assert!(page.contains("\nkind: \"a\"\n"), "{page}");
+        // Each placeholder is marked, its mark recording its text.
+        let marked =
+            |v: &str| format!("{v}  # placeholder {}", crate::parse::placeholders::hash(v));
         assert!(
-            page.contains("\nstats:\n  - label: \"TODO: label\"\n    value: \"TODO: value\"\n"),
+            page.contains(&format!("\nsummary: {}\n", marked("\"TODO: summary\""))),
             "{page}"
         );
-        assert!(page.contains("\ncta:\n  url: \"/\"\n"), "{page}");
+        assert!(
+            page.contains(&format!("\nkind: {}\n", marked("\"a\""))),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "\nstats:\n  - label: {}\n    value: {}\n",
+                marked("\"TODO: label\""),
+                marked("\"TODO: value\"")
+            )),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("\ncta:\n  url: {}\n", marked("\"/\""))),
+            "{page}"
+        );
         let front = page.split("---\n").nth(1).unwrap();
         let v: serde_yaml::Value = serde_yaml::from_str(front).unwrap();
         assert_eq!(v["stats"][0]["label"].as_str(), Some("TODO: label"));

@@ -10,6 +10,7 @@
 
 pub mod front_matter;
 pub mod markdown;
+pub mod placeholders;
 pub mod shortcodes;
 
 use crate::config::SiteConfig;
@@ -97,6 +98,8 @@ pub struct Draft {
     body_offset: usize,
     /// What reading the front matter found.
     diagnostics: Vec<Diagnostic>,
+    /// Text an archetype or `placard new` put there, still unchanged.
+    placeholders: Vec<placeholders::Placeholder>,
 }
 
 impl Draft {
@@ -222,12 +225,17 @@ pub fn read(
     if let Some(fm) = &front {
         diagnostics.extend(check_paths(path, &text, fm));
     }
+    let front_lines = split
+        .front_matter
+        .map(|(_, first)| (first, split.body_line.saturating_sub(2)));
+    let placeholders = placeholders::find(&text, front_lines);
     Ok(Draft {
         file: page_file,
         front: front.map(Arc::new),
         text,
         body_offset,
         diagnostics,
+        placeholders,
     })
 }
 
@@ -244,6 +252,7 @@ pub fn finish(
         text,
         body_offset,
         mut diagnostics,
+        placeholders,
     } = draft;
     let for_check = settings.mode == Mode::Check;
     let path = file.source_path.as_str();
@@ -276,6 +285,16 @@ pub fn finish(
     }
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     diagnostics.extend(link_problems);
+    // Placeholder text in a page that goes out is an error. A draft shown with --drafts may
+    // hold placeholders (it is not published): `check` mentions them, a build does not.
+    let draft = front.as_ref().is_some_and(|f| f.draft);
+    if links.is_some() && (!draft || for_check) {
+        diagnostics.extend(
+            placeholders
+                .iter()
+                .map(|p| placeholder_left(path, &text, p, draft)),
+        );
+    }
     let page = match front {
         Some(front) if !has_errors => Some(Page {
             file,
@@ -286,6 +305,33 @@ pub fn finish(
         _ => None,
     };
     (page, diagnostics)
+}
+
+/// The finding for a placeholder still in a page: an error, or a warning in a draft.
+fn placeholder_left(
+    path: &str,
+    text: &str,
+    p: &placeholders::Placeholder,
+    draft: bool,
+) -> Diagnostic {
+    let message = format!(
+        "{} still holds the placeholder it was made with: \"{}\"",
+        p.what, p.text
+    );
+    let d = if draft {
+        Diagnostic::warning(message)
+    } else {
+        Diagnostic::error(message)
+    };
+    let hint = if p.in_body {
+        "write the page's own text here, then delete the `<!-- placeholder -->` line above it"
+    } else {
+        "write the page's own value here, then delete the `# placeholder` mark at the end of the line"
+    };
+    d.rule("placeholder-left")
+        .in_file(path)
+        .at(text, p.line, p.column)
+        .with_hint(hint)
 }
 
 /// Control characters (a form feed, a vertical tab pasted from a word processor, a bell) are

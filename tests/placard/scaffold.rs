@@ -147,9 +147,15 @@ fn new_fills_in_what_the_archetype_lacks_and_refuses_a_broken_one() {
     let o = placard(root, &["new", "initiatives/bare"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let page = read(&root.join("content/initiatives/bare.md"));
+    // The summary it fills in is a marked placeholder (see
+    // placeholders_left_in_a_live_page_are_errors_at_their_lines).
+    let summary = "\"TODO: one or two plain sentences shown in lists and search results\"";
     assert_eq!(
         page,
-        "---\ntitle: \"Bare\"\ndraft: true\nsummary: \"TODO: one or two plain sentences shown in lists and search results\"\n---\n\nWrite here.\n"
+        format!(
+            "---\ntitle: \"Bare\"\ndraft: true\nsummary: {summary}  # placeholder {}\n---\n\nWrite here.\n",
+            placard::parse::placeholders::hash(summary)
+        )
     );
     let o = placard(
         root,
@@ -176,4 +182,84 @@ fn new_fills_in_what_the_archetype_lacks_and_refuses_a_broken_one() {
         "{err}"
     );
     assert!(!root.join("content/about-us.md").exists());
+}
+
+/// The text `placard new` puts in a page for the writer to replace is marked, and a page that
+/// goes out with any of it unchanged fails the build at its line (rule `placeholder-left`);
+/// `check` reports it too, and on a draft only as a warning. Replaced text passes, even with
+/// its mark left behind.
+#[test]
+fn placeholders_left_in_a_live_page_are_errors_at_their_lines() {
+    let site = bundled_site();
+    let root = site.path();
+    let o = placard(
+        root,
+        &["new", "initiatives/knife-bins", "--title", "Knife bins"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = root.join("content/initiatives/knife-bins.md");
+    let page = read(&file);
+    assert!(page.contains("  # placeholder "), "{page}");
+    assert!(page.contains("<!-- placeholder "), "{page}");
+    let line_of =
+        |page: &str, needle: &str| page.lines().position(|l| l.contains(needle)).unwrap() + 1;
+
+    // A draft: the build is clean; check warns.
+    let o = placard(root, &["check", "--drafts"]);
+    let out = stderr(&o) + &stdout(&o);
+    assert!(
+        out.contains(
+            "warning[placeholder-left]: `summary` still holds the placeholder it was made with"
+        ),
+        "{out}"
+    );
+
+    // Live: the build fails at every placeholder's line, and writes nothing.
+    let live = page.replace("draft: true", "draft: false");
+    write(&file, &live);
+    let o = placard(root, &["build"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    for (needle, what) in [
+        ("summary:", "`summary`"),
+        ("value: \"0\"", "`stats[1].value`"),
+        ("label: \"what the figure counts\"", "`stats[1].label`"),
+        ("Write the first paragraph here.", "this paragraph"),
+    ] {
+        let line = line_of(&live, needle);
+        assert!(
+            err.contains(&format!(
+                "error[placeholder-left]: {what} still holds the placeholder it was made with"
+            )) && err.contains(&format!("--> content/initiatives/knife-bins.md:{line}:")),
+            "{what} at line {line}:\n{err}"
+        );
+    }
+    assert!(!root.join("public/initiatives/knife-bins").exists());
+    let o = placard(root, &["check", "--format", "json"]);
+    assert!(
+        stdout(&o).contains("\"rule\":\"placeholder-left\""),
+        "{}",
+        stdout(&o)
+    );
+
+    // Written over (the marks left where they were): it builds.
+    let written = live
+        .replace(
+            "One or two plain sentences: what this initiative does and for whom.",
+            "Bins in every borough where knives can be handed in, no questions asked.",
+        )
+        .replace("value: \"0\"", "value: \"12\"")
+        .replace("what the figure counts", "bins in place")
+        .replace("who published the figure", "City Hall")
+        .replace(
+            "Write the first paragraph here.",
+            "Bins are emptied by the police.",
+        );
+    write(&file, &written);
+    let o = placard(root, &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        root.join("public/initiatives/knife-bins/index.html")
+            .exists()
+    );
 }
