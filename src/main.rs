@@ -480,22 +480,20 @@ fn publish(opts: &placard::publish::PublishOptions, verbose: bool) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(PublishError::Content(diagnostics)) => {
-            print_diagnostics(&diagnostics);
-            eprintln!("error: site.yaml has mistakes; nothing was published");
-            ExitCode::from(1)
-        }
-        Err(PublishError::Refused(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(1)
-        }
-        Err(PublishError::Usage(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
-        }
-        Err(PublishError::Environment(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(3)
+        Err(e) => {
+            let code = ExitCode::from(e.exit_code());
+            match e {
+                PublishError::Content(diagnostics) => {
+                    print_diagnostics(&diagnostics);
+                    eprintln!("error: site.yaml has mistakes; nothing was published");
+                }
+                PublishError::Refused(m)
+                | PublishError::Usage(m)
+                | PublishError::Environment(m) => {
+                    eprintln!("error: {m}")
+                }
+            }
+            code
         }
     }
 }
@@ -583,21 +581,15 @@ fn open_browser(url: &str) {
 
 fn scaffold_failed(e: placard::scaffold::ScaffoldError) -> ExitCode {
     use placard::scaffold::ScaffoldError;
+    let code = ExitCode::from(e.exit_code());
     match e {
         ScaffoldError::Content(diagnostics, why) => {
             print_diagnostics(&diagnostics);
             eprintln!("error: {why}");
-            ExitCode::from(1)
         }
-        ScaffoldError::Usage(m) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
-        }
-        ScaffoldError::Environment(m) => {
-            eprintln!("error: {m}");
-            ExitCode::from(3)
-        }
+        ScaffoldError::Usage(m) | ScaffoldError::Environment(m) => eprintln!("error: {m}"),
     }
+    code
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -607,6 +599,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 fn fail(e: BuildError) -> ExitCode {
+    let code = ExitCode::from(e.exit_code());
     match e {
         BuildError::Content(diagnostics) => {
             print_diagnostics(&diagnostics);
@@ -621,17 +614,10 @@ fn fail(e: BuildError) -> ExitCode {
                     n => format!(" and {n} warnings"),
                 }
             );
-            ExitCode::from(1)
         }
-        BuildError::Usage(m) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
-        }
-        BuildError::Environment(m) => {
-            eprintln!("error: {m}");
-            ExitCode::from(3)
-        }
+        BuildError::Usage(m) | BuildError::Environment(m) => eprintln!("error: {m}"),
     }
+    code
 }
 
 /// mimalloc (its v2 line): faster than glibc's allocator for the many small allocations of a

@@ -28,6 +28,18 @@ pub enum ScaffoldError {
     Environment(String),
 }
 
+impl ScaffoldError {
+    /// The process exit code: 1 for errors in the page or site made, 2 for usage, 3 for the
+    /// environment.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ScaffoldError::Content(..) => 1,
+            ScaffoldError::Usage(_) => 2,
+            ScaffoldError::Environment(_) => 3,
+        }
+    }
+}
+
 fn io(what: &Path, e: std::io::Error) -> ScaffoldError {
     ScaffoldError::Environment(format!("{}: {e}", what.display()))
 }

@@ -78,6 +78,18 @@ pub enum PublishError {
     Environment(String),
 }
 
+impl PublishError {
+    /// The process exit code: 1 for the site's mistakes and refusals, 2 for usage, 3 for the
+    /// environment.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PublishError::Content(_) | PublishError::Refused(_) => 1,
+            PublishError::Usage(_) => 2,
+            PublishError::Environment(_) => 3,
+        }
+    }
+}
+
 impl std::fmt::Display for PublishError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
