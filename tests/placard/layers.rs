@@ -539,3 +539,50 @@ fn the_layer_check_names_an_upward_import_and_a_cycle() {
     // below is fine.
     assert_eq!(found.len(), 4, "{found:#?}");
 }
+
+/// ARCHITECTURE.md's table of floors names every module of `src/lib.rs`, on its floor.
+#[test]
+fn the_architecture_map_names_every_module_on_its_floor() {
+    let repo = crate::support::repo();
+    let lib = std::fs::read_to_string(repo.join("src/lib.rs")).unwrap();
+    let declared = floors(&lib).unwrap();
+    let map = std::fs::read_to_string(repo.join("ARCHITECTURE.md")).unwrap();
+    let mut mapped: BTreeMap<String, u32> = BTreeMap::new();
+    for row in map.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let Some(floor) = cells
+            .get(1)
+            .and_then(|c| c.split(' ').next())
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Submodules in brackets (`parse` (`markdown`, …)) are not floors' modules.
+        let mut top = String::new();
+        let mut depth = 0;
+        for c in cells.get(2).unwrap_or(&"").chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                c if depth == 0 => top.push(c),
+                _ => {}
+            }
+        }
+        for module in top.split(',') {
+            let name = module
+                .trim()
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .trim_matches('`');
+            if !name.is_empty() && !name.contains('/') {
+                mapped.insert(name.to_string(), floor);
+            }
+        }
+    }
+    let want: BTreeMap<String, u32> = declared.into_iter().map(|(m, (f, _))| (m, f)).collect();
+    assert_eq!(
+        mapped, want,
+        "ARCHITECTURE.md's floors and src/lib.rs's disagree"
+    );
+}

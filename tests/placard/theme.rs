@@ -106,11 +106,27 @@ fn the_readme_lists_exactly_the_keys_templates_get() {
     for (what, got, want) in [
         ("config", keys(&page["config"]), &documented["config"]),
         ("site", keys(&page["site"]), &documented["site"]),
-        ("page in page.html", keys(&page["page"]), &documented["page"]),
-        ("page in a list", keys(&listed["section"]["pages"][0]), &in_lists),
+        (
+            "page in page.html",
+            keys(&page["page"]),
+            &documented["page"],
+        ),
+        (
+            "page in a list",
+            keys(&listed["section"]["pages"][0]),
+            &in_lists,
+        ),
         ("section", keys(&page["section"]), &documented["section"]),
-        ("home section", keys(&json("index.html")["section"]), &documented["section"]),
-        ("taxonomy", keys(&json("priorities/index.html")["taxonomy"]), &documented["taxonomy"]),
+        (
+            "home section",
+            keys(&json("index.html")["section"]),
+            &documented["section"],
+        ),
+        (
+            "taxonomy",
+            keys(&json("priorities/index.html")["taxonomy"]),
+            &documented["taxonomy"],
+        ),
         ("term", keys(&term_page["term"]), &documented["term"]),
     ] {
         assert_eq!(&got, want, "{what}: the README and the templates disagree");
@@ -143,7 +159,9 @@ fn readme_keys() -> std::collections::BTreeMap<String, std::collections::BTreeSe
             continue;
         };
         let first = row.split(" |").next().unwrap_or("");
-        let keys = out.entry(name.clone()).or_insert_with(std::collections::BTreeSet::new);
+        let keys = out
+            .entry(name.clone())
+            .or_insert_with(std::collections::BTreeSet::new);
         for k in format!("`{first}").split(", ") {
             keys.insert(k.trim().trim_matches('`').to_string());
         }
