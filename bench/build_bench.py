@@ -5,6 +5,7 @@
     python3 bench/build_bench.py                        # 1,000 and 10,000 pages, 5 runs each
     python3 bench/build_bench.py --pages 1000 --runs 3  # quick check
     python3 bench/build_bench.py --skip-hugo            # placard only
+    python3 bench/build_bench.py --baseline /tmp/placard-old   # another placard build alongside
 
 Corpora come from /work/shared/bench/gen_corpus.py (generated once into --scratch, kept):
   sites/placard-N : `--flavor plain`, minus its `templates/` folder (placard would read it as
@@ -132,7 +133,7 @@ def prepare_placard_site(site):
 
 
 def command(tool, exe, site, out):
-    if tool == "placard":
+    if tool.startswith("placard"):
         return exe + ["--root", site, "build", "-o", out, "--quiet"]
     return exe + ["--quiet", "-s", site, "-d", out]
 
@@ -217,6 +218,8 @@ def main():
     ap.add_argument("--pages", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=5, help="timed runs per tool and page count")
     ap.add_argument("--placard", default=os.path.join(REPO, "target", "release", "placard"))
+    ap.add_argument("--baseline", help="another placard binary (an earlier commit's) to time alongside, "
+                    "as `placard-baseline`, on the same corpus")
     ap.add_argument("--hugo", default="hugo", help="the Hugo command (default %(default)s)")
     ap.add_argument("--skip-hugo", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the output folders")
@@ -231,6 +234,13 @@ def main():
         die(f"{placard} is not a built binary: run `cargo build --release` (or pass --placard)")
     exes = {"placard": [placard]}
     tools = ["placard"]
+    if a.baseline:
+        baseline = os.path.abspath(a.baseline)
+        if not is_elf(baseline):
+            die(f"{baseline} is not a built binary")
+        exes["placard-baseline"] = [baseline]
+        tools.append("placard-baseline")
+        print(f"placard-baseline: {baseline} ({version([baseline, '--version'])})")
     if not a.skip_hugo:
         exes["hugo"] = resolve_hugo(a.hugo)
         tools.append("hugo")
@@ -245,6 +255,7 @@ def main():
     for n in a.pages:
         sites[("placard", n)] = generate(scratch, "plain", n)
         prepare_placard_site(sites[("placard", n)])
+        sites[("placard-baseline", n)] = sites[("placard", n)]
         if "hugo" in exes:
             sites[("hugo", n)] = generate(scratch, "hugo", n)
 
@@ -300,8 +311,9 @@ def main():
     print()
     if "hugo" in exes:
         for n in a.pages:
-            (pw, pm), (hw, hm) = med[("placard", n)], med[("hugo", n)]
-            print(f"- {n:,} pages, placard/hugo: wall {pw / hw:.2f}×, memory {pm / hm:.2f}×")
+            for tool in (t for t in tools if t != "hugo"):
+                (pw, pm), (hw, hm) = med[(tool, n)], med[("hugo", n)]
+                print(f"- {n:,} pages, {tool}/hugo: wall {pw / hw:.2f}×, memory {pm / hm:.2f}×")
         print()
     counts = "; ".join(f"{t} {files[(t, n)]:,}" for n in a.pages for t in tools if n == a.pages[0])
     print(f"Medians of {a.runs} timed runs per tool after one warm-up, tools alternating; peak RSS is the "
