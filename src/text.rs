@@ -76,6 +76,14 @@ pub fn is_forbidden(c: char) -> bool {
 
 /// The first character of `s` that [`is_forbidden`], with its byte offset.
 pub fn forbidden_char(s: &str) -> Option<(usize, char)> {
+    // Most text has none: look at the bytes first. Every forbidden character starts with one
+    // of these (C0 and DEL themselves, C1 after 0xC2, U+FFFE/U+FFFF after 0xEF).
+    let suspect = |b: &u8| {
+        (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || matches!(b, 0x7F | 0xC2 | 0xEF)
+    };
+    if !s.as_bytes().iter().any(suspect) {
+        return None;
+    }
     s.char_indices().find(|&(_, c)| is_forbidden(c))
 }
 

@@ -35,6 +35,9 @@ pub fn hash(text: &str) -> String {
 /// The placeholders still in place in a content file: `text` is the whole file, its front matter
 /// on lines `front` (first and last, 1-based, when it has one).
 pub fn find(text: &str, front: Option<(usize, usize)>) -> Vec<Placeholder> {
+    if !text.contains(MARK) {
+        return Vec::new();
+    }
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out = Vec::new();
     let body_from = front.map_or(0, |(_, last)| last + 1);
