@@ -416,10 +416,10 @@ pub fn parse_pages(
             None => to_read.push(f),
         }
     }
-    let all_files: Vec<(String, String)> = to_read
+    let all_files: Vec<String> = to_read
         .iter()
         .chain(hits.iter().map(|(f, _)| f))
-        .map(|f| (f.source_path.clone(), f.content_path.clone()))
+        .map(|f| f.content_path.clone())
         .collect();
     let (mut drafts, mut diagnostics) = parse::read_all(to_read, load::read_content, settings)?;
 
@@ -432,10 +432,10 @@ pub fn parse_pages(
                 .filter_map(|(_, h)| h.page.as_ref().map(|p| p.file.content_path.as_str())),
         )
         .collect();
+    // Files that could not even be split, and kept files that made no page.
     let unreadable: Vec<String> = all_files
-        .iter()
-        .map(|(_, c)| c.clone())
-        .filter(|c| load::is_markdown(c) && !read.contains(c.as_str()))
+        .into_iter()
+        .filter(|c| !read.contains(c.as_str()))
         .collect();
     let heads: Vec<(&parse::PageFile, Option<&parse::front_matter::FrontMatter>)> = drafts
         .iter()

@@ -3,9 +3,10 @@
 //! swap their stylesheets). A failed rebuild keeps the last good output and shows its errors on
 //! every page until it is fixed.
 //!
-//! Threads: the HTTP server on a small tokio runtime; file events from notify's debouncer into a
-//! rebuild thread, which runs the same pipeline as `build` (minus `write`) and publishes a new
-//! snapshot. Nothing here prints: what happens is reported through the caller's callback.
+//! Threads: the HTTP server on a small tokio runtime; file events from notify (raw, settled by
+//! the watcher) into a rebuild thread, which runs the same pipeline as `build` (minus `write`)
+//! once per save, unchanged files' pages coming from its cache (`cache.rs`), and publishes a
+//! new snapshot. Nothing here prints: what happens is reported through the caller's callback.
 
 mod cache;
 mod events;
