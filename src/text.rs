@@ -74,17 +74,19 @@ pub fn is_forbidden(c: char) -> bool {
     (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
 }
 
-/// The first character of `s` that [`is_forbidden`], with its byte offset.
+/// The first character of `s` that [`is_forbidden`], with its byte offset. Looks at bytes:
+/// C0 and DEL are themselves, C1 is 0xC2 then 0x80–0x9F, U+FFFE/U+FFFF are 0xEF 0xBF then
+/// 0xBE/0xBF (most text has none, and a byte scan is quick).
 pub fn forbidden_char(s: &str) -> Option<(usize, char)> {
-    // Most text has none: look at the bytes first. Every forbidden character starts with one
-    // of these (C0 and DEL themselves, C1 after 0xC2, U+FFFE/U+FFFF after 0xEF).
-    let suspect = |b: &u8| {
-        (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || matches!(b, 0x7F | 0xC2 | 0xEF)
-    };
-    if !s.as_bytes().iter().any(suspect) {
-        return None;
-    }
-    s.char_indices().find(|&(_, c)| is_forbidden(c))
+    let b = s.as_bytes();
+    let at = (0..b.len()).find(|&i| match b[i] {
+        x if x < 0x20 => !matches!(x, b'\t' | b'\n' | b'\r'),
+        0x7F => true,
+        0xC2 => matches!(b.get(i + 1), Some(0x80..=0x9F)),
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    })?;
+    s[at..].chars().next().map(|c| (at, c))
 }
 
 /// A character for people: `U+000B (a vertical tab)`.
@@ -155,4 +157,29 @@ pub fn strip_tags(html: &str) -> String {
         .replace("&gt;", ">")
         .replace("&amp;", "&");
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_scan_finds_what_the_character_scan_finds() {
+        for s in [
+            "plain",
+            "£45m, an\u{a0}nbsp, a BOM \u{feff} and \u{fffd}",
+            "tab\tline\nreturn\r",
+            "bell \u{7}",
+            "next line \u{85} here",
+            "\u{9f}",
+            "delete \u{7f}",
+            "£\u{fffe}",
+            "x\u{ffff}",
+            "é\u{80}",
+            "\u{ff00}\u{fdd0}",
+        ] {
+            let slow = s.char_indices().find(|&(_, c)| is_forbidden(c));
+            assert_eq!(forbidden_char(s), slow, "{s:?}");
+        }
+    }
 }

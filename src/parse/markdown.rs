@@ -180,7 +180,7 @@ pub fn render(
         raw_html: options.raw_html,
         shortcodes,
         resolver: links,
-        lines: crate::diagnostic::LineIndex::new(source.file_text),
+        lines: std::cell::OnceCell::new(),
         ids: HashSet::new(),
         next_suffix: HashMap::new(),
         headings: Vec::new(),
@@ -233,7 +233,9 @@ struct State<'s, 'a> {
     raw_html: bool,
     shortcodes: &'s dyn Shortcodes,
     resolver: Option<&'s dyn Links>,
-    lines: crate::diagnostic::LineIndex<'a>,
+    /// Where each line starts, made the first time a position is asked for (most pages have
+    /// nothing to report and no marks to make).
+    lines: std::cell::OnceCell<crate::diagnostic::LineIndex<'a>>,
     ids: HashSet<String>,
     /// The next number to try for each repeated heading id (`funding-1`, `funding-2`…).
     next_suffix: HashMap<String, usize>,
@@ -256,9 +258,14 @@ struct Replacement {
     old_len: usize,
 }
 
-impl State<'_, '_> {
-    fn error_at(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+impl<'a> State<'_, 'a> {
+    fn lines(&self) -> &crate::diagnostic::LineIndex<'a> {
         self.lines
+            .get_or_init(|| crate::diagnostic::LineIndex::new(self.source.file_text))
+    }
+
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        self.lines()
             .at(Diagnostic::error(message).in_file(self.source.path), offset)
     }
 
@@ -282,7 +289,7 @@ impl State<'_, '_> {
         for (n, call) in calls.iter().enumerate() {
             let html = self.shortcode(call, text, base);
             rendered.push(if self.source.markers {
-                let (line, column) = self.lines.locate(base + call.range.start);
+                let (line, column) = self.lines().locate(base + call.range.start);
                 format!("<!--{SOURCE_MARK}{line}:{column}-->{html}")
             } else {
                 html
@@ -498,7 +505,7 @@ impl State<'_, '_> {
             return String::new();
         }
         if self.source.markers {
-            let (line, column) = self.lines.locate(at);
+            let (line, column) = self.lines().locate(at);
             self.uses.push(ShortcodeUse {
                 name: call.name.clone(),
                 args: args.clone(),
@@ -510,7 +517,7 @@ impl State<'_, '_> {
             Ok(html) => html,
             Err(mut d) => {
                 // Say which call in which page made the template fail.
-                let (line, col) = self.lines.locate(at);
+                let (line, col) = self.lines().locate(at);
                 d.message = format!(
                     "{} (in shortcode `{}` called at {}:{line}:{col})",
                     d.message, call.name, self.source.path
@@ -600,7 +607,7 @@ impl State<'_, '_> {
                 emitted += 1;
                 return Some(match mark {
                     Some(offset) => {
-                        let (line, column) = self.lines.locate(offset);
+                        let (line, column) = self.lines().locate(offset);
                         after_mark = Some(out);
                         Event::Html(CowStr::from(format!("<!--{SOURCE_MARK}{line}:{column}-->")))
                     }
@@ -630,7 +637,7 @@ impl State<'_, '_> {
             Some((p, a)) => (p.to_string(), Some(a.to_string())),
             None => (rest.to_string(), None),
         };
-        let (line, column, source_line, source_start) = self.lines.source(offset);
+        let (line, column, source_line, source_start) = self.lines().source(offset);
         let key = path.trim_start_matches('/').to_string();
         self.links.push(InternalLink {
             raw: raw.to_string(),
@@ -651,7 +658,7 @@ impl State<'_, '_> {
             }),
             Link::NotLive => {
                 let d = self
-                    .lines
+                    .lines()
                     .at(
                         Diagnostic::warning(format!(
                             "link to `{raw}`, which is not published in this build; the link is left out"
@@ -752,7 +759,7 @@ impl State<'_, '_> {
         }
         if let Some(scheme) = unsafe_scheme(&dest) {
             let d = self
-                .lines
+                .lines()
                 .at(
                     Diagnostic::warning(format!("{what} with a `{scheme}:` address removed"))
                         .in_file(self.source.path),
