@@ -367,7 +367,17 @@ pub fn check_value(
                     },
                 );
             }
+            let file = s.split('#').next().unwrap_or_default();
             if field.ty == FieldType::Url
+                && !s.starts_with("@/")
+                && !s.contains("://")
+                && file.ends_with(".md")
+            {
+                errors.push(
+                    doc.error_at(at, format!("`{name}`: `{s}` names a content file, which is not an address on the site"))
+                        .with_hint(format!("write it as an internal link, `@/{}`, and placard puts the page's address there", file.trim_start_matches('/').trim_start_matches("content/"))),
+                );
+            } else if field.ty == FieldType::Url
                 && !(s.starts_with("https://")
                     || s.starts_with("http://")
                     || s.starts_with("mailto:")

@@ -125,6 +125,66 @@ impl Data {
     }
 }
 
+/// One step into nested data: a key of a mapping, or an item of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    Key(String),
+    Index(usize),
+}
+
+impl Data {
+    /// The same data without the values at `places`: an item of a list is taken out of it,
+    /// a value of a mapping becomes none (so templates reading the key see it unset).
+    pub fn without(&self, places: &[&[Place]]) -> Data {
+        fn prune(v: &Value, places: &[&[Place]]) -> Value {
+            let under = |step: &Place| -> Vec<&[Place]> {
+                places
+                    .iter()
+                    .filter_map(|p| p.split_first())
+                    .filter(|(first, _)| *first == step)
+                    .map(|(_, rest)| rest)
+                    .collect()
+            };
+            if let Some(m) = v.as_map() {
+                let mut out = tera::value::Map::new();
+                for (k, child) in m {
+                    let step = Place::Key(k.as_str().unwrap_or_default().to_string());
+                    let below = under(&step);
+                    let value = if below.iter().any(|p| p.is_empty()) {
+                        Value::none()
+                    } else if below.is_empty() {
+                        child.clone()
+                    } else {
+                        prune(child, &below)
+                    };
+                    out.insert(k.clone(), value);
+                }
+                Value::from(out)
+            } else if let Some(items) = v.as_array() {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, child) in items.iter().enumerate() {
+                    let below = under(&Place::Index(i));
+                    if below.iter().any(|p| p.is_empty()) {
+                        continue;
+                    }
+                    out.push(if below.is_empty() {
+                        child.clone()
+                    } else {
+                        prune(child, &below)
+                    });
+                }
+                Value::from(out)
+            } else {
+                v.clone()
+            }
+        }
+        if places.is_empty() {
+            return self.clone();
+        }
+        Data(prune(&self.0, places))
+    }
+}
+
 /// The value at `key` of a mapping value.
 pub fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
     value.as_map()?.get(&Key::from(key.to_string()))
@@ -139,5 +199,35 @@ impl Default for Data {
 impl fmt::Debug for Data {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_takes_list_items_out_and_unsets_keys() {
+        let data = Data::new(&serde_json::json!({
+            "related": ["a", "b", "c"],
+            "cta": {"label": "Go", "url": "x"},
+            "other": 1
+        }));
+        let related_0 = [Place::Key("related".into()), Place::Index(0)];
+        let related_2 = [Place::Key("related".into()), Place::Index(2)];
+        let cta_url = [Place::Key("cta".into()), Place::Key("url".into())];
+        let pruned = data.without(&[&related_0, &related_2, &cta_url]);
+        let json = serde_json::to_value(pruned.as_value()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"related": ["b"], "cta": {"label": "Go", "url": null}, "other": 1})
+        );
+        // The original is untouched.
+        assert_eq!(
+            data.get("related")
+                .and_then(|v| v.as_array())
+                .map(<[_]>::len),
+            Some(3)
+        );
     }
 }

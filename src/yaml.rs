@@ -640,7 +640,14 @@ fn locate_in_block(block: &str, path: &[Step<'_>]) -> (usize, usize) {
                     }
                     count += 1;
                 }
-                let Some((i, ii, _)) = found else { break };
+                let Some((i, ii, _)) = found else {
+                    // A flow sequence on the key's line: `related: ["@/a.md", "@/b.md"]`.
+                    if !at_root && let Some(c) = lines.get(line).and_then(|l| flow_item(l, col, *n))
+                    {
+                        col = c;
+                    }
+                    break;
+                };
                 let scope_end = (i + 1..end)
                     .find(|&j| !blank(lines[j]) && indent(lines[j]) <= ii)
                     .unwrap_or(end);
@@ -650,6 +657,60 @@ fn locate_in_block(block: &str, path: &[Step<'_>]) -> (usize, usize) {
         at_root = false;
     }
     (line + 1, col)
+}
+
+/// The 1-based column of item `n` of a flow sequence (`[a, "b, c", d]`) that opens at column
+/// `col` of `line`, if the sequence is there and has that many items on this line.
+fn flow_item(line: &str, col: usize, n: usize) -> Option<usize> {
+    let rest = line.get(col.checked_sub(1)?..)?;
+    if !rest.starts_with('[') {
+        return None;
+    }
+    let mut item = 0;
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    let mut item_start = Some(col); // the byte column after `[`, filled in below
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let here = col + i;
+        if let Some(q) = quote {
+            if c == '\\' && q == '"' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                if depth == 1 {
+                    item_start = None;
+                    continue;
+                }
+            }
+            ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return None;
+                }
+            }
+            ',' if depth == 1 => {
+                item += 1;
+                item_start = None;
+                continue;
+            }
+            '"' | '\'' => quote = Some(c),
+            _ => {}
+        }
+        if depth >= 1 && item_start.is_none() && !c.is_whitespace() {
+            item_start = Some(here);
+            if item == n {
+                return Some(here);
+            }
+        }
+    }
+    None
 }
 
 fn key_matches(body: &str, key: &str) -> bool {
@@ -688,6 +749,20 @@ mod tests {
             (3, 12)
         );
         assert_eq!(d.locate(&[Step::Key("end")]), (7, 6));
+    }
+
+    #[test]
+    fn locates_items_of_a_flow_sequence() {
+        let text = "related: [\"@/a.md\", 'b, c',  [x, y], \"d\\\"]\"]\nother: [a]\n";
+        let d = doc(text).unwrap();
+        let at = |i| d.locate(&[Step::Key("related"), Step::Index(i)]);
+        assert_eq!(at(0), (1, 11));
+        assert_eq!(at(1), (1, 21));
+        assert_eq!(at(2), (1, 30));
+        assert_eq!(at(3), (1, 38));
+        // Past the end: the sequence itself.
+        assert_eq!(at(4), (1, 10));
+        assert_eq!(d.locate(&[Step::Key("other"), Step::Index(0)]), (2, 9));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct Site {
     pub assets: Vec<SiteAsset>,
     /// Pages left out by the schedule (drafts, embargoed, expired).
     pub left_out: usize,
+    /// The content paths of pages and sections that exist but are not in this site: not live
+    /// in this build, or with errors of their own. Templates looking one up get none.
+    pub absent: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -363,7 +366,19 @@ pub fn assemble(
         inputs.theme_outputs,
         config.outputs.feeds,
     ));
-    diagnostics.extend(check_references(&site, routes));
+    diagnostics.extend(check_anchors(&site));
+    let present: HashSet<&str> = site
+        .pages
+        .iter()
+        .map(|p| &p.page)
+        .chain(site.sections.iter().filter_map(|s| s.page.as_ref()))
+        .map(|p| p.file.content_path.as_str())
+        .collect();
+    site.absent = routes
+        .known()
+        .filter(|c| !present.contains(c))
+        .map(str::to_string)
+        .collect();
     (site, diagnostics)
 }
 
@@ -552,10 +567,10 @@ fn collisions(site: &Site, theme_outputs: &[String], feeds: bool) -> Vec<Diagnos
     out
 }
 
-/// Checks what only the whole site can tell: that the heading an `@/` link names is on the
-/// page it leads to, and that the pages front-matter values name (`related`, `cta.url`…)
-/// exist. (Links to missing or hidden pages were reported as their bodies were rendered.)
-fn check_references(site: &Site, routes: &Routes) -> Vec<Diagnostic> {
+/// Checks what only the whole site can tell: that the heading an `@/` link (in a body or a
+/// theme key such as `cta.url`) names is on the page it leads to. (Links to missing or hidden
+/// pages were reported as each page was finished.)
+fn check_anchors(site: &Site) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ids: HashMap<&str, &[String]> = site
         .pages
@@ -587,30 +602,6 @@ fn check_references(site: &Site, routes: &Routes) -> Vec<Diagnostic> {
                     None => d.with_hint(format!("its headings are: {}", ids.join(", "))),
                 },
             );
-        }
-        // `@/` references in theme fields (`related`, `cta.url`…).
-        for (key, r) in page.front.params.strings() {
-            if !r.starts_with("@/") {
-                continue;
-            }
-            {
-                let target = r
-                    .trim_start_matches("@/")
-                    .split('#')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                if routes.get(&target).is_none() {
-                    let line = page.front.key_lines.get(key).copied().unwrap_or(1);
-                    let d = Diagnostic::error(format!("`{key}` refers to a missing page: `{r}`"))
-                        .in_file(page.file.source_path.clone())
-                        .at_line(line);
-                    out.push(match crate::diagnostic::did_you_mean(&target, routes.known()) {
-                        Some(near) => d.with_hint(format!("did you mean `@/{near}`?")),
-                        None => d.with_hint("name a file under content/, such as `@/initiatives/young-londoners-fund.md`"),
-                    });
-                }
-            }
         }
     };
     for p in &site.pages {

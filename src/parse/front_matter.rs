@@ -9,7 +9,7 @@ use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::schema::{Field, ThemeManifest};
 use crate::time::{When, parse_when};
-use crate::value::Data;
+use crate::value::{Data, Place};
 use crate::yaml::{Doc, Step};
 use std::collections::BTreeMap;
 
@@ -115,6 +115,87 @@ pub struct FrontMatter {
     pub params: Data,
     /// The 1-based line of each top-level key, for later diagnostics (slug, aliases…).
     pub key_lines: BTreeMap<String, usize>,
+    /// Every reference to another page in the theme's keys (`related`, `cta.url`…: an `@/`
+    /// link or a content path ending in `.md`), in file order: resolved when the page is
+    /// finished, like the links in its body.
+    pub refs: Vec<Reference>,
+}
+
+/// A reference in a theme key: `related: ["@/initiatives/x.md"]`, `cta: {url: "@/x.md"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The key as a writer reads it: `related`, `cta.url`.
+    pub key: String,
+    /// Where the value sits in `params`, to leave it out.
+    pub place: Vec<Place>,
+    /// As written: `@/initiatives/x.md#funding`.
+    pub raw: String,
+    /// 1-based line and column of the value in the file.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Whether a text in a theme key names a content file: an `@/` link, or a path ending in `.md`
+/// (`initiatives/x.md`, as templates pass to `get_page`).
+pub fn is_reference(s: &str) -> bool {
+    s.starts_with("@/")
+        || (s.ends_with(".md") && !s.contains("://") && !s.contains(char::is_whitespace))
+}
+
+/// Every reference to a content file in `params`, located in the file.
+fn references(
+    doc: &Doc<'_>,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Reference> {
+    fn walk(
+        doc: &Doc<'_>,
+        v: &serde_json::Value,
+        key: &str,
+        place: &mut Vec<Place>,
+        out: &mut Vec<Reference>,
+    ) {
+        match v {
+            serde_json::Value::String(s) if is_reference(s) => {
+                let steps: Vec<Step<'_>> = place
+                    .iter()
+                    .map(|p| match p {
+                        Place::Key(k) => Step::Key(k),
+                        Place::Index(i) => Step::Index(*i),
+                    })
+                    .collect();
+                let (line, column) = doc.locate(&steps);
+                out.push(Reference {
+                    key: key.to_string(),
+                    place: place.clone(),
+                    raw: s.clone(),
+                    line,
+                    column,
+                });
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    place.push(Place::Index(i));
+                    walk(doc, item, key, place, out);
+                    place.pop();
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, item) in m {
+                    place.push(Place::Key(k.clone()));
+                    walk(doc, item, &format!("{key}.{k}"), place, out);
+                    place.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in params {
+        let mut place = vec![Place::Key(k.clone())];
+        walk(doc, v, k, &mut place, &mut out);
+    }
+    out.sort_by_key(|r| (r.line, r.column));
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,13 +386,9 @@ pub fn parse(
             fm.taxonomies.insert(tax.name.clone(), terms);
         }
     }
-    fm.params = Data::new(&check_schema(
-        &doc,
-        &schema,
-        is_section,
-        &config.language,
-        &mut errors,
-    ));
+    let params = check_schema(&doc, &schema, is_section, &config.language, &mut errors);
+    fm.refs = references(&doc, &params);
+    fm.params = Data::new(&params);
     if errors.is_empty() {
         Ok(fm)
     } else {

@@ -18,7 +18,7 @@ use crate::diagnostic::Diagnostic;
 use crate::load::{ContentFile, IoFailure};
 use crate::schema::ThemeManifest;
 use front_matter::FrontMatter;
-use markdown::{Body, Links, Shortcodes};
+use markdown::{Body, Link, Links, Shortcodes};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -265,9 +265,9 @@ pub fn finish(
     };
     let config = settings.config;
     let markdown::Rendered {
-        body,
+        mut body,
         mut problems,
-        link_problems,
+        mut link_problems,
     } = markdown::render(
         &text[body_offset..],
         &source,
@@ -276,6 +276,14 @@ pub fn finish(
         links,
     );
     diagnostics.append(&mut problems);
+    let front = match (front, links) {
+        (Some(front), Some(links)) if !front.refs.is_empty() => {
+            let (front, mut found) = resolve_references(front, links, path, &text, &mut body);
+            link_problems.append(&mut found);
+            Some(front)
+        }
+        (front, _) => front,
+    };
     if diagnostics.len() > MAX_PER_FILE || body.unreported > 0 {
         let more = diagnostics.len().saturating_sub(MAX_PER_FILE) + body.unreported;
         diagnostics.truncate(MAX_PER_FILE);
@@ -305,6 +313,76 @@ pub fn finish(
         _ => None,
     };
     (page, diagnostics)
+}
+
+/// Resolves the `@/` references in a live page's theme keys as its body's links are resolved:
+/// one to a live page stays (templates look it up) and is recorded among the page's links (for
+/// the anchor check and `serve`'s cache); one to a page that exists but is not in this build is
+/// left out with a warning, one to no page at all is an error, both at the content line; one to
+/// a file with errors of its own is left out silently (they are reported there). A template
+/// therefore never meets a reference it cannot follow.
+fn resolve_references(
+    front: Arc<FrontMatter>,
+    links: &dyn Links,
+    path: &str,
+    text: &str,
+    body: &mut Body,
+) -> (Arc<FrontMatter>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut out: Vec<&[crate::value::Place]> = Vec::new();
+    for r in &front.refs {
+        let rest = r.raw.strip_prefix("@/").unwrap_or(&r.raw);
+        let (target, anchor) = match rest.split_once('#') {
+            Some((p, a)) => (p, Some(a.to_string())),
+            None => (rest, None),
+        };
+        let target = target.trim_start_matches('/');
+        let target = target.strip_prefix("content/").unwrap_or(target);
+        let locate = |d: Diagnostic| d.in_file(path).at(text, r.line, r.column);
+        let shown = locate(Diagnostic::warning(""));
+        body.links.push(markdown::InternalLink {
+            raw: r.raw.clone(),
+            path: target.to_string(),
+            anchor,
+            line: r.line,
+            column: r.column,
+            source_line: shown.source_line.unwrap_or_default(),
+            source_start: shown.source_start,
+        });
+        match links.resolve(target) {
+            Link::Url(_) => {}
+            Link::NotLive => {
+                out.push(&r.place);
+                found.push(
+                    locate(Diagnostic::warning(format!(
+                        "`{}` names `{}`, which is not published in this build; it is left out",
+                        r.key, r.raw
+                    )))
+                    .with_hint("it appears once that page is live (rebuild then)"),
+                );
+            }
+            Link::Unparsed => out.push(&r.place),
+            Link::Missing { near } => {
+                out.push(&r.place);
+                let d = locate(Diagnostic::error(format!(
+                    "`{}` names a missing page: `{}`",
+                    r.key, r.raw
+                )));
+                found.push(match near {
+                    Some(near) => d.with_hint(format!("did you mean `@/{near}`?")),
+                    None => d.with_hint(
+                        "name a file under content/, such as `@/initiatives/young-londoners-fund.md`",
+                    ),
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        return (front, found);
+    }
+    let mut kept = (*front).clone();
+    kept.params = front.params.without(&out);
+    (Arc::new(kept), found)
 }
 
 /// The finding for a placeholder still in a page: an error, or a warning in a draft.

@@ -478,11 +478,13 @@ pub fn build(
         pages: BTreeMap<&'a str, Value>,
         sections: BTreeMap<&'a str, Value>,
         taxonomies: BTreeMap<&'a str, Value>,
+        absent: BTreeMap<&'a str, bool>,
     }
     let index = Value::from_serializable(&Index {
         pages: page_index,
         sections: section_index,
         taxonomies: tax_index,
+        absent: site.absent.iter().map(|c| (c.as_str(), true)).collect(),
     });
 
     Values {

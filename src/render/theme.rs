@@ -409,28 +409,30 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         "get_page",
         |kw: Kwargs, state: &State| -> TeraResult<Value> {
             let path = kw.must_get::<&str>("path")?;
-            lookup(state, "pages", &content_key(path), "get_page", "page")
+            let key = content_key(path);
+            lookup(state, "pages", &key, &key, "get_page", "page")
         },
     );
     tera.register_function(
         "get_section",
         |kw: Kwargs, state: &State| -> TeraResult<Value> {
             let path = kw.must_get::<&str>("path")?;
-            let key = content_key(path);
-            let key = key
-                .strip_suffix("/_index.md")
-                .or_else(|| key.strip_suffix("_index.md"))
-                .unwrap_or(&key)
-                .trim_end_matches('/')
-                .to_string();
-            lookup(state, "sections", &key, "get_section", "section")
+            let key = section_key(&content_key(path));
+            lookup(
+                state,
+                "sections",
+                &key,
+                &section_file(&key),
+                "get_section",
+                "section",
+            )
         },
     );
     tera.register_function(
         "get_taxonomy",
         |kw: Kwargs, state: &State| -> TeraResult<Value> {
             let name = kw.must_get::<&str>("name")?;
-            lookup(state, "taxonomies", name, "get_taxonomy", "taxonomy")
+            lookup(state, "taxonomies", name, "", "get_taxonomy", "taxonomy")
         },
     );
     tera.register_function(
@@ -445,24 +447,29 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
                 None => (path, None),
             };
             let key = content_key(file);
-            let found = lookup(state, "pages", &key, "get_url", "page").or_else(|_| {
-                let section = key
-                    .strip_suffix("/_index.md")
-                    .or_else(|| key.strip_suffix("_index.md"))
-                    .unwrap_or(&key)
-                    .trim_end_matches('/')
-                    .to_string();
-                lookup(state, "sections", &section, "get_url", "page")
+            let found = lookup(state, "pages", &key, &key, "get_url", "page").or_else(|_| {
+                let section = section_key(&key);
+                lookup(
+                    state,
+                    "sections",
+                    &section,
+                    &section_file(&section),
+                    "get_url",
+                    "page",
+                )
+                .map_err(|_| missing(state, "pages", &key, "get_url", "page"))
             })?;
-            let url = found
+            let Some(url) = found
                 .as_map()
                 .and_then(|m| m.get(&Key::from("url")))
                 .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            else {
+                // A page that is not in this build has no URL.
+                return Ok(Value::none());
+            };
             Ok(Value::from(match anchor {
                 Some(a) => format!("{url}#{a}"),
-                None => url,
+                None => url.to_string(),
             }))
         },
     );
@@ -529,10 +536,36 @@ fn content_key(path: &str) -> String {
     p.trim_start_matches('/').to_string()
 }
 
-fn lookup(state: &State, table: &str, key: &str, function: &str, what: &str) -> TeraResult<Value> {
-    let index: Value = state
-        .get::<Value>(INDEX_VAR)?
-        .ok_or_else(|| Error::message(format!("{function} is not available here")))?;
+/// `initiatives/_index.md`, `initiatives/` or `initiatives` → `initiatives` (the home page: ``).
+fn section_key(key: &str) -> String {
+    key.strip_suffix("/_index.md")
+        .or_else(|| key.strip_suffix("_index.md"))
+        .unwrap_or(key)
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// The `_index.md` of a section, as a content path.
+fn section_file(section: &str) -> String {
+    if section.is_empty() {
+        "_index.md".to_string()
+    } else {
+        format!("{section}/_index.md")
+    }
+}
+
+/// The value at `key` of one of the index's tables. A page or section that exists but is not
+/// in this build (`absent`: its content path) is none, so that templates can skip it; anything
+/// else not there is an error.
+fn lookup(
+    state: &State,
+    table: &str,
+    key: &str,
+    absent: &str,
+    function: &str,
+    what: &str,
+) -> TeraResult<Value> {
+    let index = index(state, function)?;
     let map = index
         .as_map()
         .and_then(|m| m.get(&Key::from(table.to_string())))
@@ -541,16 +574,45 @@ fn lookup(state: &State, table: &str, key: &str, function: &str, what: &str) -> 
     if let Some(v) = map.get(&Key::from(key.to_string())) {
         return Ok(v.clone());
     }
-    let names: Vec<String> = map
-        .keys()
-        .filter_map(|k| k.as_str().map(str::to_string))
-        .collect();
-    Err(Error::message(
+    let is_absent = !absent.is_empty()
+        && index
+            .as_map()
+            .and_then(|m| m.get(&Key::from("absent")))
+            .and_then(Value::as_map)
+            .is_some_and(|m| m.contains_key(&Key::from(absent.to_string())));
+    if is_absent {
+        return Ok(Value::none());
+    }
+    Err(missing(state, table, key, function, what))
+}
+
+fn index(state: &State, function: &str) -> TeraResult<Value> {
+    state
+        .get::<Value>(INDEX_VAR)?
+        .ok_or_else(|| Error::message(format!("{function} is not available here")))
+}
+
+/// The error for a lookup of something that does not exist, with the closest name.
+fn missing(state: &State, table: &str, key: &str, function: &str, what: &str) -> Error {
+    let names: Vec<String> = index(state, function)
+        .ok()
+        .and_then(|i| {
+            i.as_map()
+                .and_then(|m| m.get(&Key::from(table.to_string())))
+                .and_then(Value::as_map)
+                .map(|m| {
+                    m.keys()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect()
+                })
+        })
+        .unwrap_or_default();
+    Error::message(
         match crate::diagnostic::did_you_mean(key, names.iter().map(String::as_str)) {
             Some(near) => format!("{function}: no {what} `{key}` (did you mean `{near}`?)"),
-            None => format!("{function}: no {what} `{key}` is published in this build"),
+            None => format!("{function}: no {what} `{key}` exists"),
         },
-    ))
+    )
 }
 
 #[cfg(test)]

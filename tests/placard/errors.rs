@@ -70,6 +70,7 @@ fixtures! {
     nested_duplicate_key => "nested-duplicate-key",
     huge_integer => "huge-integer",
     schema_bad_initiative => "schema-bad-initiative",
+    references_follow_the_schedule => "references-follow-the-schedule",
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod properties;
 mod publish;
 mod safety;
 mod scaffold;
+mod schedule;
 mod serve;
 mod soak;
 mod status;
