@@ -21,6 +21,11 @@ pub trait Shortcodes: Sync {
     fn arguments(&self, name: &str) -> Option<Vec<ArgSpec>>;
     /// Every shortcode name, for "did you mean".
     fn names(&self) -> Vec<String>;
+    /// The ids the theme's templates give elements of their own (`partners`, `main`): no
+    /// heading of a page takes one of them.
+    fn reserved_ids(&self) -> &[String] {
+        &[]
+    }
     /// Renders one call. The error is a full diagnostic about the template.
     fn render(
         &self,
@@ -181,7 +186,9 @@ pub fn render(
         shortcodes,
         resolver: links,
         lines: std::cell::OnceCell::new(),
-        ids: HashSet::new(),
+        ids: shortcodes.reserved_ids().iter().cloned().collect(),
+        footnotes: HashMap::new(),
+        open_footnotes: Vec::new(),
         next_suffix: HashMap::new(),
         headings: Vec::new(),
         links: Vec::new(),
@@ -237,6 +244,10 @@ struct State<'s, 'a> {
     /// nothing to report and no marks to make).
     lines: std::cell::OnceCell<crate::diagnostic::LineIndex<'a>>,
     ids: HashSet<String>,
+    /// Footnotes by label: their number, id and how often they were cited so far.
+    footnotes: HashMap<String, Footnote>,
+    /// The labels of the footnote definitions being written (they nest in the event stream).
+    open_footnotes: Vec<String>,
     /// The next number to try for each repeated heading id (`funding-1`, `funding-2`…).
     next_suffix: HashMap<String, usize>,
     headings: Vec<Heading>,
@@ -587,6 +598,15 @@ impl<'a> State<'_, 'a> {
                         let heading = self.heading(level, id.map(|s| s.to_string()), inner, &title);
                         Some(Event::Html(CowStr::from(heading)))
                     }
+                    Event::FootnoteReference(ref label) => Some(Event::InlineHtml(CowStr::from(
+                        self.footnote_reference(label),
+                    ))),
+                    Event::Start(Tag::FootnoteDefinition(ref label)) => {
+                        Some(Event::Html(CowStr::from(self.footnote_start(label))))
+                    }
+                    Event::End(TagEnd::FootnoteDefinition) => {
+                        Some(Event::Html(CowStr::from(self.footnote_end())))
+                    }
                     Event::Html(ref h) | Event::InlineHtml(ref h) if is_more_marker(h) => {
                         if top && cut.is_none() {
                             cut = Some(emitted);
@@ -774,6 +794,77 @@ impl<'a> State<'_, 'a> {
         Some(dest)
     }
 
+    /// The footnote with this label, numbered in the order footnotes are first met. Its ids
+    /// are `fn:<label>` and `fnref:<label>`: a heading id, made of letters, digits and
+    /// hyphens, can never be one of them (`[^wards]` beside `## Wards`).
+    fn footnote(&mut self, label: &str) -> &mut Footnote {
+        let number = self.footnotes.len() + 1;
+        let taken: HashSet<&str> = self.footnotes.values().map(|f| f.id.as_str()).collect();
+        let base = match crate::slug::slugify(label) {
+            s if s.is_empty() => number.to_string(),
+            s => s,
+        };
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.footnotes.contains_key(label) && taken.contains(id.as_str()) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.footnotes
+            .entry(label.to_string())
+            .or_insert_with(|| Footnote {
+                number,
+                id,
+                cited: 0,
+            })
+    }
+
+    fn footnote_reference(&mut self, label: &str) -> String {
+        let f = self.footnote(label);
+        f.cited += 1;
+        let own = if f.cited == 1 {
+            format!("fnref:{}", f.id)
+        } else {
+            format!("fnref:{}-{}", f.id, f.cited)
+        };
+        format!(
+            "<sup class=\"footnote-reference\" id=\"{}\"><a href=\"#fn:{}\">{}</a></sup>",
+            crate::text::escape(&own),
+            crate::text::escape(&f.id),
+            f.number
+        )
+    }
+
+    fn footnote_start(&mut self, label: &str) -> String {
+        self.open_footnotes.push(label.to_string());
+        let f = self.footnote(label);
+        format!(
+            "<div class=\"footnote-definition\" id=\"fn:{}\"><sup class=\"footnote-definition-label\">{}</sup>",
+            crate::text::escape(&f.id),
+            f.number
+        )
+    }
+
+    /// Closes a footnote with a link back to where it is first cited (when it was cited before
+    /// its definition, as footnotes are: a definition written above its first citation gets
+    /// none).
+    fn footnote_end(&mut self) -> String {
+        let back = self
+            .open_footnotes
+            .pop()
+            .and_then(|label| self.footnotes.get(&label))
+            .filter(|f| f.cited > 0)
+            .map(|f| {
+                format!(
+                    " <a href=\"#fnref:{}\" class=\"footnote-backref\" aria-label=\"Back to the text of note {}\">↩</a>",
+                    crate::text::escape(&f.id),
+                    f.number
+                )
+            })
+            .unwrap_or_default();
+        format!("{back}</div>\n")
+    }
+
     fn heading(
         &mut self,
         level: HeadingLevel,
@@ -860,6 +951,15 @@ fn is_more_marker(h: &str) -> bool {
     t.strip_prefix("<!--")
         .and_then(|t| t.strip_suffix("-->"))
         .is_some_and(|inner| inner.trim() == "more")
+}
+
+/// A footnote of the page.
+struct Footnote {
+    number: usize,
+    /// Its label as an id (`wards`), unique among the page's footnotes.
+    id: String,
+    /// How many times it was cited so far.
+    cited: usize,
 }
 
 /// What to write for an `@/` link.
@@ -1016,8 +1116,11 @@ fn unsafe_scheme(url: &str) -> Option<String> {
 pub fn sanitize(html: &str, keep_comments: bool) -> String {
     let mut b = ammonia::Builder::default();
     b.strip_comments(!keep_comments);
-    b.add_generic_attributes(["id", "class"])
+    // `lang` and `dir` together mark a passage in another script: `<p lang="ar" dir="rtl">`.
+    b.add_generic_attributes(["id", "class", "dir"])
         .add_tags([
+            "bdi",
+            "bdo",
             "input",
             "figure",
             "figcaption",
@@ -1030,9 +1133,16 @@ pub fn sanitize(html: &str, keep_comments: bool) -> String {
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tag_attributes("th", ["style"])
         .add_tag_attributes("td", ["style"])
-        .add_tag_attributes("a", ["href", "title"])
+        .add_tag_attributes("a", ["href", "title", "aria-label"])
         .link_rel(None)
-        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect());
+        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+        .attribute_filter(|_, attribute, value| {
+            if attribute == "dir" && !matches!(value, "ltr" | "rtl" | "auto") {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
     b.clean(html).to_string()
 }
 
@@ -1127,6 +1237,18 @@ mod tests {
         let mut d = r.problems;
         d.extend(r.link_problems);
         (r.body, d)
+    }
+
+    #[test]
+    fn right_to_left_text_keeps_its_direction() {
+        let clean = sanitize(
+            "<p lang=\"ar\" dir=\"rtl\">نص</p><p dir=\"sideways\">x</p><bdi>اسم</bdi><bdo dir=\"rtl\">abc</bdo>",
+            false,
+        );
+        assert!(clean.contains("<p lang=\"ar\" dir=\"rtl\">"), "{clean}");
+        assert!(clean.contains("<p>x</p>"), "{clean}");
+        assert!(clean.contains("<bdi>اسم</bdi>"), "{clean}");
+        assert!(clean.contains("<bdo dir=\"rtl\">abc</bdo>"), "{clean}");
     }
 
     #[test]
@@ -1393,13 +1515,14 @@ mod tests {
         // Footnote numbers and definitions stay paired across headings.
         let (b, _) = md("Text[^b] and[^a].\n\n## Notes\n\n[^a]: A.\n[^b]: B.\n");
         assert!(
-            b.html.contains("<a href=\"#b\">1</a>") && b.html.contains("<a href=\"#a\">2</a>"),
+            b.html.contains("<a href=\"#fn:b\">1</a>")
+                && b.html.contains("<a href=\"#fn:a\">2</a>"),
             "{}",
             b.html
         );
         assert!(
             b.html
-                .contains("id=\"b\"><sup class=\"footnote-definition-label\">1</sup>"),
+                .contains("id=\"fn:b\"><sup class=\"footnote-definition-label\">1</sup>"),
             "{}",
             b.html
         );

@@ -37,6 +37,8 @@ pub struct Theme {
     /// Theme static file (`css/main.css`) → its fingerprinted output path and bytes.
     pub assets: Arc<BTreeMap<String, Asset>>,
     shortcodes: BTreeMap<String, Vec<ArgSpec>>,
+    /// The ids written literally in the templates (`id="partners"`), which headings avoid.
+    reserved_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,7 +75,9 @@ impl Theme {
             templates,
             assets,
             shortcodes: BTreeMap::new(),
+            reserved_ids: Vec::new(),
         };
+        theme.reserved_ids = literal_ids(theme.templates.values().map(|t| t.text.as_str()));
         // Add all templates in one batch (Tera re-validates everything on each add); when the
         // batch fails, add them one by one to report every broken template at its own line.
         let batch: Vec<(&str, &str)> = theme
@@ -282,6 +286,10 @@ impl Shortcodes for Theme {
         self.shortcodes.keys().cloned().collect()
     }
 
+    fn reserved_ids(&self) -> &[String] {
+        &self.reserved_ids
+    }
+
     fn render(
         &self,
         name: &str,
@@ -475,6 +483,35 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
     );
 }
 
+/// Every id a template writes as it is (`id="partners"`, `id='main'`), sorted. Ids made from
+/// values (`id="priority-{{ term.slug }}"`) are not known until a page is rendered and are left
+/// out.
+fn literal_ids<'t>(templates: impl Iterator<Item = &'t str>) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for text in templates {
+        let mut rest = text;
+        while let Some(at) = rest.find("id=") {
+            let before = rest[..at].chars().next_back();
+            rest = &rest[at + 3..];
+            // `data-id=`, `aria-labelledby=`: another attribute.
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+                continue;
+            }
+            let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(end) = rest[1..].find(quote) else {
+                continue;
+            };
+            let id = &rest[1..1 + end];
+            if !id.is_empty() && !id.contains(['{', '}', ' ']) {
+                out.insert(id.to_string());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// Groups pages by their first term of `taxonomy`, the groups in the order their first page
 /// comes in (so a section sorted by weight gives its groups in the writers' order, which
 /// Tera's own `group_by` cannot: it returns a map in no fixed order). Each group is
@@ -635,6 +672,18 @@ mod tests {
         m.insert(Key::from("title"), Value::from(title));
         m.insert(Key::from("taxonomies"), Value::from(taxonomies));
         Value::from(m)
+    }
+
+    #[test]
+    fn literal_ids_are_found_and_made_ones_left() {
+        let ids = literal_ids(
+            [
+                r#"<h2 id="partners">x</h2><main id='main'><p data-id="no" aria-labelledby="partners">"#,
+                r#"<li id="priority-{{ t.slug }}"><b id="">"#,
+            ]
+            .into_iter(),
+        );
+        assert_eq!(ids, ["main", "partners"]);
     }
 
     #[test]

@@ -31,3 +31,4 @@ mod soak;
 mod status;
 mod support;
 mod theme;
+mod writers;
