@@ -163,36 +163,21 @@ impl<'a> Doc<'a> {
         out
     }
 
-    /// An error for each text value that holds a control character. YAML refuses them written
-    /// as they are, but not as escapes (`"\x07"`, `"\v"`), and HTML and XML allow them neither
-    /// way.
-    pub fn control_characters(&self) -> Vec<Diagnostic> {
+    /// Calls `f` with each text value anywhere in the mapping: its name as a writer reads it
+    /// (`stats[1].label`), where it is, and the text.
+    fn each_string<'k>(&'k self, mut f: impl FnMut(&str, &[Step<'k>], &str)) {
         fn walk<'k>(
-            doc: &Doc<'_>,
             v: &'k Value,
             name: String,
             path: &mut Vec<Step<'k>>,
-            out: &mut Vec<Diagnostic>,
+            f: &mut dyn FnMut(&str, &[Step<'k>], &str),
         ) {
             match v {
-                Value::String(s) => {
-                    if let Some((_, c)) = crate::text::forbidden_char(s) {
-                        out.push(
-                            doc.error_at(
-                                path,
-                                format!(
-                                    "`{name}` holds a control character, {}, which is invisible and not allowed in a web page or a feed",
-                                    crate::text::describe_char(c)
-                                ),
-                            )
-                            .with_hint("remove the escape that makes it (such as `\\x07`, `\\v` or `\\u000b`)"),
-                        );
-                    }
-                }
+                Value::String(s) => f(&name, path, s),
                 Value::Sequence(items) => {
                     for (i, item) in items.iter().enumerate() {
                         path.push(Step::Index(i));
-                        walk(doc, item, format!("{name}[{}]", i + 1), path, out);
+                        walk(item, format!("{name}[{}]", i + 1), path, f);
                         path.pop();
                     }
                 }
@@ -200,21 +185,68 @@ impl<'a> Doc<'a> {
                     for (k, item) in m {
                         if let Some(k) = k.as_str() {
                             path.push(Step::Key(k));
-                            walk(doc, item, format!("{name}.{k}"), path, out);
+                            walk(item, format!("{name}.{k}"), path, f);
                             path.pop();
                         }
                     }
                 }
-                Value::Tagged(t) => walk(doc, &t.value, name, path, out),
+                Value::Tagged(t) => walk(&t.value, name, path, f),
                 _ => {}
             }
         }
-        let mut out = Vec::new();
         for (k, v) in &self.mapping {
             if let Some(k) = k.as_str() {
-                walk(self, v, k.to_string(), &mut vec![Step::Key(k)], &mut out);
+                walk(v, k.to_string(), &mut vec![Step::Key(k)], &mut f);
             }
         }
+    }
+
+    /// An error for each text value that holds a control character. YAML refuses them written
+    /// as they are, but not as escapes (`"\x07"`, `"\v"`), and HTML and XML allow them neither
+    /// way.
+    pub fn control_characters(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        self.each_string(|name, path, s| {
+            if let Some((_, c)) = crate::text::forbidden_char(s) {
+                out.push(
+                    self.error_at(
+                        path,
+                        format!(
+                            "`{name}` holds a control character, {}, which is invisible and not allowed in a web page or a feed",
+                            crate::text::describe_char(c)
+                        ),
+                    )
+                    .with_hint("remove the escape that makes it (such as `\\x07`, `\\v` or `\\u000b`)"),
+                );
+            }
+        });
+        out
+    }
+
+    /// An error for each text value written between curly quotes (`title: “Knife bins”`, as a
+    /// word processor types them): YAML reads them as part of the text, so the page would show
+    /// them and a taxonomy term would get a new name. Text quoted with straight quotes that
+    /// holds curly ones (`'“Quoted”'`) is what its writer meant, and passes.
+    pub fn curly_quotes(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        self.each_string(|name, path, s| {
+            if !(s.starts_with(['“', '‘', '”']) && s.ends_with(['”', '’', '“'])) || s.chars().count() < 2 {
+                return;
+            }
+            let (line, col) = self.locate(path);
+            let written = self
+                .file_text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .and_then(|l| l.get(col.saturating_sub(1)..))
+                .is_some_and(|rest| rest.starts_with(['“', '‘', '”']));
+            if written {
+                out.push(
+                    self.error_at(path, format!("`{name}` is written between curly quotes, which YAML reads as part of the text"))
+                        .with_hint(curly_hint(s)),
+                );
+            }
+        });
         out
     }
 
@@ -382,10 +414,54 @@ fn yaml_error(path: &str, file_text: &str, first_line: usize, e: &serde_yaml::Er
         Some(loc) => d.at(file_text, first_line + loc.line() - 1, loc.column()),
         None => d.at(file_text, first_line, 1),
     };
+    // A value in curly quotes that holds `: ` or `#`: the quotes were meant as quotes.
+    let on_line = d
+        .line
+        .and_then(|l| file_text.lines().nth(l - 1))
+        .and_then(|text| curly_value(text).map(|col| (text, col)));
+    if let (Some((text, col)), Some(line)) = (on_line, d.line) {
+        let value = text[col - 1..].trim_end();
+        return Diagnostic::error(
+            "this value is written between curly quotes, which YAML does not read as quotes",
+        )
+        .in_file(path)
+        .at(file_text, line, text[..col - 1].chars().count() + 1)
+        .with_hint(curly_hint(value));
+    }
     match hint {
         Some(h) => d.with_hint(h),
         None => d,
     }
+}
+
+/// "use straight quotes", with the value rewritten that way.
+fn curly_hint(value: &str) -> String {
+    let inner = value
+        .trim_start_matches(['“', '‘', '”'])
+        .trim_end_matches(['”', '’', '“']);
+    if inner.contains('"') {
+        format!(
+            "use straight quotes `'` around the value: '{}'",
+            inner.replace('\'', "''")
+        )
+    } else {
+        format!("use straight quotes `\"` around the value: \"{inner}\"")
+    }
+}
+
+/// The column (1-based, in bytes) where a value written in curly quotes starts on `line`:
+/// `title: “A: b”` or `- ‘x’`.
+fn curly_value(line: &str) -> Option<usize> {
+    let body = line.trim_start();
+    let body = body.strip_prefix("- ").unwrap_or(body);
+    let after_key = match body.find(": ") {
+        Some(i) if !body[..i].starts_with(['“', '‘', '”']) => &body[i + 2..],
+        _ => body,
+    };
+    let value = after_key.trim_start();
+    value
+        .starts_with(['“', '‘', '”'])
+        .then(|| line.len() - value.len() + 1)
 }
 
 /// Rewords the YAML library's messages into what a writer needs to know.

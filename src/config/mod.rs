@@ -142,6 +142,7 @@ fn parse_inner(text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
     let doc = Doc::parse(FILE, text, text, 1).map_err(|d| vec![d])?;
     let mut errors = doc.unknown_keys(KEYS, "site.yaml");
     errors.extend(doc.control_characters());
+    errors.extend(doc.curly_quotes());
     let mut take = |r: Result<Option<String>, Diagnostic>| match r {
         Ok(v) => v,
         Err(d) => {

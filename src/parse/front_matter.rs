@@ -229,6 +229,7 @@ pub fn parse(
     let doc = Doc::parse(path, file_text, block, first_line).map_err(|d| vec![d])?;
     let schema = theme.fields_for(content_type);
     let mut errors = doc.control_characters();
+    errors.extend(doc.curly_quotes());
 
     let mut known: Vec<&str> = CORE_KEYS.to_vec();
     if is_section {

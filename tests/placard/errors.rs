@@ -71,6 +71,7 @@ fixtures! {
     huge_integer => "huge-integer",
     schema_bad_initiative => "schema-bad-initiative",
     references_follow_the_schedule => "references-follow-the-schedule",
+    curly_quotes => "curly-quotes",
 }
 
 #[test]
