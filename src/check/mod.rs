@@ -604,6 +604,30 @@ impl<'a> Links<'a> {
                             "href" => "reference",
                             _ => "file",
                         };
+                        // A file (an image, a PDF) is looked for by its name; a page is best
+                        // named by its source.
+                        let is_file = what == "file"
+                            || path
+                                .rsplit('/')
+                                .next()
+                                .is_some_and(|n| n.contains('.') && !n.ends_with(".html"));
+                        let hint = if is_file {
+                            let near = crate::diagnostic::did_you_mean(
+                                &path,
+                                self.outputs.keys().map(|k| k.as_str()),
+                            );
+                            match near {
+                                Some(near) => format!(
+                                    "placard looked for `{path}` in the build and found no such file; did you mean `{}`?",
+                                    site_path(near)
+                                ),
+                                None => format!(
+                                    "placard looked for `{path}` in the build and found no such file: put it at `content/{path}` (or beside the page, in its folder), or fix the path"
+                                ),
+                            }
+                        } else {
+                            "write internal links as `@/section/page.md` so placard checks them as you build, or fix the path".to_string()
+                        };
                         out.push((
                             found,
                             Diagnostic::error(format!(
@@ -611,7 +635,7 @@ impl<'a> Links<'a> {
                                 site_path(&path)
                             ))
                             .rule("link-broken")
-                            .with_hint("write internal links as `@/section/page.md` so placard checks them as you build, or fix the path"),
+                            .with_hint(hint),
                         ));
                         continue;
                     };
@@ -677,6 +701,16 @@ fn accessibility(scan: &Scan, target: &dyn Fn(&str) -> String) -> Vec<(Found<()>
                     .with_hint(
                         "describe what the image shows, in a sentence a listener would understand",
                     ),
+            )),
+            Some(a) if says_nothing(a) => out.push((
+                found,
+                Diagnostic::error(format!(
+                    "the alt text `{a}` says only that there is an image, not what it shows"
+                ))
+                .rule("img-alt-generic")
+                .with_hint(
+                    "describe what the image shows, in a sentence a listener would understand",
+                ),
             )),
             Some(a) if says_image_of(a) => out.push((
                 found,
@@ -852,6 +886,34 @@ fn is_file_name(alt: &str, src: &str) -> bool {
     let file = src.rsplit('/').next().unwrap_or_default();
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     !stem.is_empty() && (lower == stem.to_ascii_lowercase() || lower == file.to_ascii_lowercase())
+}
+
+/// Alt text that is only a word for "image": `image`, `a photo`, `Picture.`
+fn says_nothing(alt: &str) -> bool {
+    let lower = alt.to_lowercase();
+    let word = lower
+        .trim()
+        .trim_end_matches(['.', '!', ':'])
+        .trim_start_matches("a ")
+        .trim_start_matches("an ")
+        .trim_start_matches("the ")
+        .trim();
+    [
+        "image",
+        "picture",
+        "photo",
+        "photograph",
+        "graphic",
+        "icon",
+        "img",
+        "pic",
+        "illustration",
+        "banner",
+        "placeholder",
+        "alt",
+        "alt text",
+    ]
+    .contains(&word)
 }
 
 fn says_image_of(alt: &str) -> bool {

@@ -19,6 +19,7 @@ const RULES: &[&str] = &[
     "id-duplicate",
     "img-alt",
     "img-alt-filename",
+    "img-alt-generic",
     "img-alt-redundant",
     "link-ambiguous",
     "link-anchor",

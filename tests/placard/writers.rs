@@ -76,3 +76,38 @@ fn right_to_left_text_keeps_its_direction_on_the_page() {
     );
     assert!(html.contains("<bdi>محمد</bdi>"), "{html}");
 }
+
+#[test]
+fn a_missing_image_names_the_file_looked_for() {
+    let site = site_with_page(
+        "bins",
+        "---\ntitle: Knife bins\nsummary: Bins for knives.\n---\n\n![A knife amnesty bin outside a police station](/images/knife-bin.jpg)\n",
+    );
+    let out = placard(site.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("error[link-broken]: the file `/images/knife-bin.jpg` leads to /images/knife-bin.jpg, which the build does not make\n  --> content/initiatives/bins.md:6:1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("= help: placard looked for `images/knife-bin.jpg` in the build and found no such file: put it at `content/images/knife-bin.jpg` (or beside the page, in its folder), or fix the path"),
+        "{text}"
+    );
+    assert!(!text.contains("@/section/page.md"), "{text}");
+}
+
+#[test]
+fn a_stat_shortcode_needs_a_source_as_a_front_matter_stat_does() {
+    let site = site_with_page(
+        "unsourced",
+        "---\ntitle: Unsourced\nsummary: A figure without a source.\n---\n\n{{ stat(value=\"970\", label=\"knives seized\") }}\n",
+    );
+    let out = placard(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: shortcode `stat` needs the argument `source`\n  --> content/initiatives/unsourced.md:6:1"),
+        "{err}"
+    );
+}
