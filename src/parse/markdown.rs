@@ -9,6 +9,7 @@
 
 use crate::config::MarkdownOptions;
 use crate::diagnostic::Diagnostic;
+use crate::parse::sanitize::{self, sanitize};
 use crate::parse::shortcodes::{self, ArgValue, Call};
 use crate::value::{Data, Html};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -189,6 +190,7 @@ pub fn render(
         ids: shortcodes.reserved_ids().iter().cloned().collect(),
         footnotes: HashMap::new(),
         open_footnotes: Vec::new(),
+        pasted: std::collections::BTreeMap::new(),
         next_suffix: HashMap::new(),
         headings: Vec::new(),
         links: Vec::new(),
@@ -208,6 +210,7 @@ pub fn render(
         html = format!("{open}{html}{close}");
         summary = summary.map(|s| format!("{open}{s}{close}"));
     }
+    state.report_pasted();
     let toc = Data::new(&nest(&state.headings));
     let heading_ids = state.headings.iter().map(|h| h.id.clone()).collect();
     let summary_text = summary.as_deref().map(crate::text::strip_tags);
@@ -248,6 +251,9 @@ struct State<'s, 'a> {
     footnotes: HashMap<String, Footnote>,
     /// The labels of the footnote definitions being written (they nest in the event stream).
     open_footnotes: Vec<String>,
+    /// Raw HTML the sanitiser cleans and bullets typed as characters, by the file offset of
+    /// the paragraph or HTML block they are in: one warning each.
+    pasted: std::collections::BTreeMap<usize, Pasted>,
     /// The next number to try for each repeated heading id (`funding-1`, `funding-2`…).
     next_suffix: HashMap<String, usize>,
     headings: Vec<Heading>,
@@ -555,6 +561,10 @@ impl<'a> State<'_, 'a> {
         // The element that follows a source mark.
         let mut after_mark: Option<Event<'_>> = None;
         let mut in_image = 0usize;
+        // The file offset of the paragraph or HTML block being written, and whether its first
+        // text is still to come.
+        let mut block_at = 0usize;
+        let mut block_start = false;
         // How many events were handed out, and how many came before `<!-- more -->`.
         let mut emitted = 0usize;
         let mut cut: Option<usize> = None;
@@ -572,9 +582,15 @@ impl<'a> State<'_, 'a> {
                 // Nothing is marked inside an image: its inner events become its alt text.
                 let mark =
                     (markers && in_image == 0 && is_marked(&event)).then(|| to_file(range.start));
+                let starts_block = block_start;
+                block_start = false;
                 match event {
                     Event::Start(Tag::Image { .. }) => in_image += 1,
                     Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+                    Event::Start(Tag::Paragraph | Tag::HtmlBlock) => {
+                        block_at = to_file(range.start);
+                        block_start = true;
+                    }
                     _ => {}
                 }
                 let out = match event {
@@ -613,12 +629,21 @@ impl<'a> State<'_, 'a> {
                         }
                         None
                     }
-                    Event::Html(_) | Event::InlineHtml(_) => {
+                    Event::Html(ref h) | Event::InlineHtml(ref h) => {
                         has_raw_html = true;
+                        let at = if matches!(event, Event::Html(_)) {
+                            block_at
+                        } else {
+                            to_file(range.start)
+                        };
+                        self.inspect_html(h, at, block_at);
                         Some(event)
                     }
                     Event::Text(ref t) => {
                         self.word_count += t.split_whitespace().count();
+                        if starts_block && let Some(bullet) = sanitize::typed_bullet(t) {
+                            self.pasted_at(block_at, block_at).bullet = Some(bullet);
+                        }
                         Some(event)
                     }
                     other => self.link_event(other, &range, to_file, &mut dropped_links),
@@ -794,6 +819,66 @@ impl<'a> State<'_, 'a> {
         Some(dest)
     }
 
+    /// What the sanitiser will take out of a piece of raw HTML (when it runs), and bullets
+    /// typed as characters in it, noted for the block the piece is in.
+    fn inspect_html(&mut self, piece: &str, at: usize, block: usize) {
+        if !self.raw_html {
+            let removed = sanitize::removed(piece);
+            if !removed.is_empty() {
+                let p = self.pasted_at(block, at);
+                for r in removed {
+                    if !p.removed.contains(&r) {
+                        p.removed.push(r);
+                    }
+                }
+            }
+        }
+        if let Some(bullet) = piece
+            .split('>')
+            .skip(1)
+            .find_map(|text| sanitize::typed_bullet(&text.replace("&nbsp;", "\u{a0}")))
+        {
+            self.pasted_at(block, at).bullet = Some(bullet);
+        }
+    }
+
+    fn pasted_at(&mut self, block: usize, at: usize) -> &mut Pasted {
+        self.pasted.entry(block).or_insert_with(|| Pasted {
+            at,
+            removed: Vec::new(),
+            bullet: None,
+        })
+    }
+
+    /// One warning per paragraph or HTML block that had something cleaned out of it or a
+    /// bullet typed as a character.
+    fn report_pasted(&mut self) {
+        let pasted = std::mem::take(&mut self.pasted);
+        for p in pasted.into_values() {
+            let lists = "write lists in Markdown, one item per line starting with `- `";
+            let d = match (p.removed.is_empty(), p.bullet) {
+                (false, bullet) => Diagnostic::warning(format!(
+                    "HTML pasted here was cleaned: removed {}",
+                    join_words(&p.removed)
+                ))
+                .with_hint(match bullet {
+                    Some(_) => format!("the text stays; its bullets are typed characters, so {lists}"),
+                    None if p.removed.iter().any(|r| r.ends_with(":` address")) => "the text stays; only http, https, mailto, tel and site addresses are kept".to_string(),
+                    None => "the text stays, without them; write formatting in Markdown (`**bold**`, `- ` lists, `[links](https://…)`)".to_string(),
+                }),
+                (true, Some(b)) => Diagnostic::warning(format!(
+                    "a bullet typed as a character (`{b}`) makes a paragraph, not a list"
+                ))
+                .with_hint(lists),
+                (true, None) => continue,
+            };
+            let d = self
+                .lines()
+                .at(d.rule("raw-html-cleaned").in_file(self.source.path), p.at);
+            self.diagnostics.push(d);
+        }
+    }
+
     /// The footnote with this label, numbered in the order footnotes are first met. Its ids
     /// are `fn:<label>` and `fnref:<label>`: a heading id, made of letters, digits and
     /// hyphens, can never be one of them (`[^wards]` beside `## Wards`).
@@ -951,6 +1036,24 @@ fn is_more_marker(h: &str) -> bool {
     t.strip_prefix("<!--")
         .and_then(|t| t.strip_suffix("-->"))
         .is_some_and(|inner| inner.trim() == "more")
+}
+
+/// What was found in one paragraph or HTML block of pasted text.
+struct Pasted {
+    /// Where to report it (file offset).
+    at: usize,
+    /// What the sanitiser takes out, in the writer's words.
+    removed: Vec<String>,
+    bullet: Option<char>,
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// A footnote of the page.
@@ -1111,41 +1214,6 @@ fn unsafe_scheme(url: &str) -> Option<String> {
         .filter(|s| !matches!(s.as_str(), "http" | "https" | "mailto" | "tel"))
 }
 
-/// Removes scripts, event handlers, unsafe URLs and unknown tags from HTML that holds raw
-/// HTML from Markdown, keeping everything Markdown itself produces.
-pub fn sanitize(html: &str, keep_comments: bool) -> String {
-    let mut b = ammonia::Builder::default();
-    b.strip_comments(!keep_comments);
-    // `lang` and `dir` together mark a passage in another script: `<p lang="ar" dir="rtl">`.
-    b.add_generic_attributes(["id", "class", "dir"])
-        .add_tags([
-            "bdi",
-            "bdo",
-            "input",
-            "figure",
-            "figcaption",
-            "section",
-            "aside",
-            "details",
-            "summary",
-            "mark",
-        ])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_tag_attributes("th", ["style"])
-        .add_tag_attributes("td", ["style"])
-        .add_tag_attributes("a", ["href", "title", "aria-label"])
-        .link_rel(None)
-        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-        .attribute_filter(|_, attribute, value| {
-            if attribute == "dir" && !matches!(value, "ltr" | "rtl" | "auto") {
-                None
-            } else {
-                Some(value.into())
-            }
-        });
-    b.clean(html).to_string()
-}
-
 /// Nests a flat list of headings by level.
 fn nest(flat: &[Heading]) -> Vec<Heading> {
     fn insert(into: &mut Vec<Heading>, h: Heading) {
@@ -1237,18 +1305,6 @@ mod tests {
         let mut d = r.problems;
         d.extend(r.link_problems);
         (r.body, d)
-    }
-
-    #[test]
-    fn right_to_left_text_keeps_its_direction() {
-        let clean = sanitize(
-            "<p lang=\"ar\" dir=\"rtl\">نص</p><p dir=\"sideways\">x</p><bdi>اسم</bdi><bdo dir=\"rtl\">abc</bdo>",
-            false,
-        );
-        assert!(clean.contains("<p lang=\"ar\" dir=\"rtl\">"), "{clean}");
-        assert!(clean.contains("<p>x</p>"), "{clean}");
-        assert!(clean.contains("<bdi>اسم</bdi>"), "{clean}");
-        assert!(clean.contains("<bdo dir=\"rtl\">abc</bdo>"), "{clean}");
     }
 
     #[test]
@@ -1507,7 +1563,18 @@ mod tests {
             "{}",
             b.html
         );
-        assert_eq!(d.len(), 2);
+        let said: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "link with a `javascript:` address removed",
+                "link with a `data:` address removed",
+                "HTML pasted here was cleaned: removed the `<script>` tag",
+                "HTML pasted here was cleaned: removed the event handler `onerror`",
+            ],
+        );
+        assert_eq!(d[2].rule, Some("raw-html-cleaned"));
+        assert_eq!((d[3].line, d[3].column), (Some(3), Some(1)));
     }
 
     #[test]

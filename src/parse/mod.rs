@@ -11,6 +11,7 @@
 pub mod front_matter;
 pub mod markdown;
 pub mod placeholders;
+pub mod sanitize;
 pub mod shortcodes;
 
 use crate::config::SiteConfig;

@@ -111,3 +111,28 @@ fn a_stat_shortcode_needs_a_source_as_a_front_matter_stat_does() {
         "{err}"
     );
 }
+
+#[test]
+fn word_html_is_cleaned_and_said_at_its_line() {
+    let site = site_with_page(
+        "pasted",
+        "---\ntitle: Pasted from Word\nsummary: A briefing pasted as it was.\n---\n\n<p class=\"MsoNormal\" style=\"margin-bottom:0cm\">The fund opens in May.<o:p></o:p></p>\n\n<p class=\"MsoListParagraph\">·&nbsp;&nbsp;&nbsp;Schools</p>\n\nRead <a href=\"javascript:alert(1)\">the briefing</a>.\n\n•\u{a0}\u{a0}Youth clubs\n",
+    );
+    let out = placard(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for expected in [
+        "warning[raw-html-cleaned]: HTML pasted here was cleaned: removed Word's `MsoNormal` class, `style` attributes and the `<o:p>` tag\n  --> content/initiatives/pasted.md:6:1",
+        "warning[raw-html-cleaned]: HTML pasted here was cleaned: removed Word's `MsoListParagraph` class\n  --> content/initiatives/pasted.md:8:1",
+        "= help: the text stays; its bullets are typed characters, so write lists in Markdown, one item per line starting with `- `",
+        "warning[raw-html-cleaned]: HTML pasted here was cleaned: removed a `javascript:` address\n  --> content/initiatives/pasted.md:10:6",
+        "warning[raw-html-cleaned]: a bullet typed as a character (`•`) makes a paragraph, not a list\n  --> content/initiatives/pasted.md:12:1",
+    ] {
+        assert!(err.contains(expected), "missing: {expected}\n{err}");
+    }
+    let html = read(&site.path().join("public/initiatives/pasted/index.html"));
+    for gone in ["Mso", "style=\"margin", "o:p", "javascript:"] {
+        assert!(!html.contains(gone), "{gone} is still in the page:\n{html}");
+    }
+    assert!(html.contains("The fund opens in May."), "{html}");
+}
