@@ -184,13 +184,13 @@ pub fn load_site(
         .iter()
         .any(|d| d.is_error() && d.path.as_deref() == Some(config::FILE))
     {
-        return Err(fail(diagnostics));
+        return Err(fail(&opts.root, diagnostics));
     }
     let theme = match Theme::compile(&sources, &config) {
         Ok(t) => t,
         Err(mut e) => {
             diagnostics.append(&mut e);
-            return Err(fail(diagnostics));
+            return Err(fail(&opts.root, diagnostics));
         }
     };
     let settings = parse::Settings {
@@ -255,7 +255,7 @@ pub fn prepare(
     );
     diagnostics.append(&mut d);
     if mode == parse::Mode::Build && diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(fail(diagnostics));
+        return Err(fail(&opts.root, diagnostics));
     }
     let info = build_info(
         opts,
@@ -306,9 +306,9 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     warnings.append(&mut d);
     if warnings.iter().any(Diagnostic::is_error) {
         // Dropping the stager removes what was staged; the output folder is untouched.
-        return Err(fail(warnings));
+        return Err(fail(&opts.root, warnings));
     }
-    diagnostic::sort(&mut warnings);
+    finish(&opts.root, &mut warnings);
     let manifest = stager.manifest(prepared.info);
     let report = stager.finish(&manifest).map_err(env)?;
     Ok(Built {
@@ -335,9 +335,9 @@ pub fn render_site(
     );
     prepared.diagnostics.append(&mut d);
     if mode == parse::Mode::Build && prepared.diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(fail(prepared.diagnostics));
+        return Err(fail(&opts.root, prepared.diagnostics));
     }
-    diagnostic::sort(&mut prepared.diagnostics);
+    finish(&opts.root, &mut prepared.diagnostics);
     Ok(Rendered { prepared, outputs })
 }
 
@@ -571,9 +571,15 @@ fn build_info(
     }
 }
 
-pub(crate) fn fail(mut diagnostics: Vec<Diagnostic>) -> BuildError {
-    diagnostic::sort(&mut diagnostics);
+pub(crate) fn fail(root: &std::path::Path, mut diagnostics: Vec<Diagnostic>) -> BuildError {
+    finish(root, &mut diagnostics);
     BuildError::Content(diagnostics)
+}
+
+/// Diagnostics ready to show: each with its source line, in a stable order.
+pub(crate) fn finish(root: &std::path::Path, diagnostics: &mut [Diagnostic]) {
+    load::show_lines(root, diagnostics);
+    diagnostic::sort(diagnostics);
 }
 
 /// Every page of the site (sections included) with a `publish_at` or `expire_at`.

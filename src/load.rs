@@ -442,3 +442,45 @@ mod tests {
         }
     }
 }
+
+/// Shows the line under each diagnostic that is located on a line of a site file but was made
+/// without its text (by a stage that no longer holds the file, such as a warning about a page's
+/// taxonomy key made while the site is assembled): reads each such file again, once. A file
+/// that cannot be read now, or a path that is not a plain site-relative one, is left as it is.
+pub fn show_lines(root: &Path, diagnostics: &mut [Diagnostic]) {
+    let mut wanted: Vec<usize> = diagnostics
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.line.is_some() && d.source_line.is_none() && d.path.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    wanted.sort_by(|&a, &b| diagnostics[a].path.cmp(&diagnostics[b].path));
+    let mut current: Option<(String, Option<String>)> = None;
+    for i in wanted {
+        let Some(path) = diagnostics[i].path.clone() else {
+            continue;
+        };
+        if current.as_ref().is_none_or(|(p, _)| *p != path) {
+            let plain = !path.is_empty()
+                && path
+                    .split('/')
+                    .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+                && !path.contains('\\');
+            let text = plain
+                .then(|| std::fs::read(root.join(&path)).ok())
+                .flatten()
+                .map(|bytes| String::from_utf8_lossy(&bytes).replace("\r\n", "\n"));
+            current = Some((path, text));
+        }
+        let Some((_, Some(text))) = &current else {
+            continue;
+        };
+        let d = &mut diagnostics[i];
+        let Some(line) = d.line.and_then(|l| text.lines().nth(l.saturating_sub(1))) else {
+            continue;
+        };
+        let (shown, start) = crate::diagnostic::clip(line, d.column.unwrap_or(1));
+        d.source_line = Some(shown);
+        d.source_start = start;
+    }
+}

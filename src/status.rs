@@ -3,7 +3,7 @@
 //! scheduler can run `build && publish` then. Reads and parses the site as a build does.
 
 use crate::build::{self, BuildError, BuildOptions};
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::Diagnostic;
 use crate::parse::front_matter::FrontMatter;
 use crate::schedule::{self, State};
 use std::collections::HashMap;
@@ -53,7 +53,7 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
     let loaded = build::load_site(&opts, crate::parse::Mode::Build, None)?;
     let mut diagnostics = loaded.diagnostics;
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(build::fail(diagnostics));
+        return Err(build::fail(&opts.root, diagnostics));
     }
     let as_of = loaded.schedule.as_of;
     let pages = &loaded.pages.pages;
@@ -110,7 +110,7 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
             }
         })
     });
-    diagnostic::sort(&mut diagnostics);
+    build::finish(&opts.root, &mut diagnostics);
     Ok((
         Status {
             as_of: as_of.to_string(),

@@ -297,7 +297,9 @@ pub fn assemble(
         site.sections[s].subsections = subs;
     }
 
-    site.taxonomies = taxonomies(config, &site.pages);
+    let (taxonomies, mut spelt) = taxonomies(config, &site.pages);
+    site.taxonomies = taxonomies;
+    diagnostics.append(&mut spelt);
 
     // Aliases.
     for p in &site.pages {
@@ -401,14 +403,29 @@ fn nearest_section(dir: &str, sections: &BTreeMap<String, usize>, strict: bool) 
     }
 }
 
-fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> Vec<TaxonomyIndex> {
+/// The taxonomies and their terms. Terms whose names make one slug are one term; when they are
+/// spelt differently (`Preventing Future Violence`, `Preventing future violence`) the term takes
+/// the spelling most pages use (the first in file order on a tie), and each page with another
+/// spelling gets a warning naming both.
+fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> (Vec<TaxonomyIndex>, Vec<Diagnostic>) {
     let mut out = Vec::new();
+    let mut diagnostics = Vec::new();
     for tax in &config.taxonomies {
         let base = format!("/{}/", slugify(&tax.name));
         let mut terms: BTreeMap<String, Term> = BTreeMap::new();
+        // Per slug: each spelling with the pages that use it.
+        let mut spellings: BTreeMap<String, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
         for (i, p) in pages.iter().enumerate() {
             for name in p.page.front.taxonomies.get(&tax.name).into_iter().flatten() {
                 let slug = slugify(name);
+                let users = spellings
+                    .entry(slug.clone())
+                    .or_default()
+                    .entry(name.as_str())
+                    .or_default();
+                if !users.contains(&i) {
+                    users.push(i);
+                }
                 let term = terms.entry(slug.clone()).or_insert_with(|| Term {
                     name: name.clone(),
                     path: format!("{base}{slug}/"),
@@ -417,6 +434,47 @@ fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> Vec<TaxonomyIndex> {
                 });
                 if !term.pages.contains(&i) {
                     term.pages.push(i);
+                }
+            }
+        }
+        let source = |i: usize| pages[i].page.file.source_path.as_str();
+        for (slug, names) in &spellings {
+            if names.len() < 2 {
+                continue;
+            }
+            let first = |users: &Vec<usize>| users.iter().map(|&i| source(i)).min();
+            let Some((chosen, _)) = names.iter().max_by(|a, b| {
+                a.1.len()
+                    .cmp(&b.1.len())
+                    .then_with(|| first(b.1).cmp(&first(a.1)))
+            }) else {
+                continue;
+            };
+            if let Some(term) = terms.get_mut(slug) {
+                term.name = chosen.to_string();
+            }
+            let count = names[chosen].len();
+            let chosen_at = first(&names[chosen]).unwrap_or_default();
+            for (name, users) in names.iter().filter(|(n, _)| *n != chosen) {
+                for &i in users {
+                    let page = &pages[i].page;
+                    let line = page.front.key_lines.get(&tax.name).copied().unwrap_or(1);
+                    let others = match count {
+                        1 => format!("`{chosen}` in {chosen_at}"),
+                        2 => format!("`{chosen}` in {chosen_at} and 1 other page"),
+                        n => format!("`{chosen}` in {chosen_at} and {} other pages", n - 1),
+                    };
+                    diagnostics.push(
+                        Diagnostic::warning(format!(
+                            "the `{}` term `{name}` is spelt `{chosen}` elsewhere: {others}",
+                            tax.name
+                        ))
+                        .in_file(page.file.source_path.clone())
+                        .at_line(line)
+                        .with_hint(format!(
+                            "they are one term, shown as `{chosen}`; write it that way here too"
+                        )),
+                    );
                 }
             }
         }
@@ -439,7 +497,7 @@ fn taxonomies(config: &SiteConfig, pages: &[SitePage]) -> Vec<TaxonomyIndex> {
             terms,
         });
     }
-    out
+    (out, diagnostics)
 }
 
 /// Two sources on one output file (compared without case: many file systems and CDNs fold it).

@@ -156,7 +156,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
     let mut out = findings.finish();
     out.extend(input.diagnostics.iter().cloned());
     out.extend(content_rules(&input));
-    diagnostic::sort(&mut out);
+    crate::build::finish(&opts.build.root, &mut out);
     out.dedup();
     Ok(CheckReport {
         findings: out,

@@ -378,7 +378,7 @@ fn a_shortcode_in_an_html_comment_is_commented_out() {
     let dir = crate::support::small_site(false);
     write(
         &dir.path().join("content/x.md"),
-        "---\ntitle: X\nsummary: A comment.\n---\n\nBefore.\n\n<!-- a > b {{ stat(value=\"970\", label=\"knives\") }} <script>alert(1)</script> -->\n\nAfter.\n",
+        "---\ntitle: X\nsummary: A comment.\n---\n\nBefore.\n\n<!-- a > b {{ stat(value=\"970\", label=\"knives\", source=\"Met\") }} <script>alert(1)</script> -->\n\nAfter.\n",
     );
     let o = placard(dir.path(), &["build"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -136,3 +136,35 @@ fn word_html_is_cleaned_and_said_at_its_line() {
     }
     assert!(html.contains("The fund opens in May."), "{html}");
 }
+
+#[test]
+fn a_term_spelt_two_ways_is_one_term_with_a_warning_naming_both() {
+    let site = site("theme-shortcodes");
+    let page = |name: &str, term: &str| {
+        write(
+            &site.path().join(format!("content/initiatives/{name}.md")),
+            format!(
+                "---\ntitle: {name}\nsummary: About {name}.\nweight: 5\npriorities: [\"{term}\"]\n---\n\nText.\n"
+            ),
+        );
+    };
+    page("alpha", "Preventing future violence");
+    page("beta", "Preventing Future Violence");
+    let out = placard(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    // The wands page of the fixture spells it as alpha does: that spelling wins, 2 to 1.
+    assert!(
+        err.contains("warning: the `priorities` term `Preventing Future Violence` is spelt `Preventing future violence` elsewhere: `Preventing future violence` in content/initiatives/alpha.md and 1 other page\n  --> content/initiatives/beta.md:5\n  |\n5 | priorities: [\"Preventing Future Violence\"]\n"),
+        "{err}"
+    );
+    let term = read(
+        &site
+            .path()
+            .join("public/priorities/preventing-future-violence/index.html"),
+    );
+    assert!(
+        term.contains("<h1>Preventing future violence</h1>"),
+        "{term}"
+    );
+}
