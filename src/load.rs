@@ -420,29 +420,6 @@ fn escape_os(name: &std::ffi::OsStr) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_ignored;
-
-    #[test]
-    fn editor_leftovers_are_ignored() {
-        for name in [
-            ".#p.md",
-            "#p.md#",
-            "p.md~",
-            ".p.md.swp",
-            "p.md___jb_tmp___",
-            ".DS_Store",
-            "4913",
-        ] {
-            assert!(is_ignored(name), "{name}");
-        }
-        for name in ["p.md", "_index.md", "photo.jpg"] {
-            assert!(!is_ignored(name), "{name}");
-        }
-    }
-}
-
 /// Shows the line under each diagnostic that is located on a line of a site file but was made
 /// without its text (by a stage that no longer holds the file, such as a warning about a page's
 /// taxonomy key made while the site is assembled): reads each such file again, once. A file
@@ -482,5 +459,28 @@ pub fn show_lines(root: &Path, diagnostics: &mut [Diagnostic]) {
         let (shown, start) = crate::diagnostic::clip(line, d.column.unwrap_or(1));
         d.source_line = Some(shown);
         d.source_start = start;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ignored;
+
+    #[test]
+    fn editor_leftovers_are_ignored() {
+        for name in [
+            ".#p.md",
+            "#p.md#",
+            "p.md~",
+            ".p.md.swp",
+            "p.md___jb_tmp___",
+            ".DS_Store",
+            "4913",
+        ] {
+            assert!(is_ignored(name), "{name}");
+        }
+        for name in ["p.md", "_index.md", "photo.jpg"] {
+            assert!(!is_ignored(name), "{name}");
+        }
     }
 }
