@@ -251,6 +251,32 @@ pub fn parse(
             d.message = format!("`{key}` belongs in a section's `_index.md`, not in a page");
             d.hint = Some("move it to the `_index.md` of this folder".into());
         }
+        // A key the theme declares for another kind of page: the page is in another folder
+        // than the theme expects (after `content/initiatives` was renamed, say).
+        let elsewhere: Vec<&str> = theme
+            .types
+            .iter()
+            .filter(|(t, fields)| *t != content_type && fields.contains_key(&key))
+            .map(|(t, _)| t.as_str())
+            .collect();
+        if let Some(first) = elsewhere.first() {
+            let folders = elsewhere
+                .iter()
+                .map(|t| format!("`{t}/`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let here = if content_type == crate::schema::DEFAULT_TYPE {
+                "at the top of `content/`".to_string()
+            } else {
+                format!("in `{content_type}/`")
+            };
+            d.message = format!(
+                "`{key}` is declared by the theme for pages in {folders}, and this page is {here}"
+            );
+            d.hint = Some(format!(
+                "move the page to `content/{first}/`, or, if the folder was renamed on purpose, rename the theme's `{first}:` schema in its theme.yaml to match"
+            ));
+        }
         if let Some("") = d.hint.as_deref() {
             d.hint = None;
         }

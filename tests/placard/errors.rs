@@ -72,6 +72,7 @@ fixtures! {
     schema_bad_initiative => "schema-bad-initiative",
     references_follow_the_schedule => "references-follow-the-schedule",
     curly_quotes => "curly-quotes",
+    keys_of_another_section => "keys-of-another-section",
 }
 
 #[test]
