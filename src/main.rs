@@ -300,13 +300,23 @@ fn main() -> ExitCode {
             let mut opts = BuildOptions::new(cli.root);
             opts.as_of = as_of;
             match placard::status::status(&opts) {
+                Err(BuildError::Content(diagnostics)) if json => {
+                    // A scheduler reading the JSON gets JSON: the errors, and no schedule.
+                    print_diagnostics(&diagnostics);
+                    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                    let value = serde_json::json!({
+                        "error": schedule_blocked(errors),
+                        "diagnostics": serde_json::from_str::<serde_json::Value>(
+                            &placard::check::to_json(&diagnostics)
+                        ).unwrap_or_default(),
+                    });
+                    println!("{value:#}");
+                    ExitCode::from(1)
+                }
                 Err(BuildError::Content(diagnostics)) => {
                     print_diagnostics(&diagnostics);
                     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                    eprintln!(
-                        "error: the site has {errors} error{}; fix them to see its schedule",
-                        if errors == 1 { "" } else { "s" }
-                    );
+                    eprintln!("error: {}", schedule_blocked(errors));
                     ExitCode::from(1)
                 }
                 Ok((status, warnings)) => {
@@ -590,6 +600,14 @@ fn scaffold_failed(e: placard::scaffold::ScaffoldError) -> ExitCode {
         ScaffoldError::Usage(m) | ScaffoldError::Environment(m) => eprintln!("error: {m}"),
     }
     code
+}
+
+/// Why `status` shows no schedule.
+fn schedule_blocked(errors: usize) -> String {
+    match errors {
+        1 => "the site has 1 error; fix it to see its schedule".to_string(),
+        n => format!("the site has {n} errors; fix them to see its schedule"),
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {

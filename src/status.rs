@@ -16,10 +16,16 @@ pub struct PageStatus {
     pub title: String,
     /// `live`, `draft`, `embargoed` or `expired`, at the status's instant.
     pub state: &'static str,
+    /// When it goes live, in the site's time zone with its offset (`2027-06-10T09:00+01:00`),
+    /// as the writer wrote it; `publish_at_utc` is the same instant in UTC.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publish_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_at_utc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_at_utc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_by: Option<String>,
     /// `review_by` is before the status's instant.
@@ -33,11 +39,14 @@ pub struct PageStatus {
 /// What is live when, for `placard status`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Status {
-    /// The instant the states are for.
+    /// The instant the states are for, in the site's time zone with its offset.
     pub as_of: String,
+    pub as_of_utc: String,
     /// The first instant after `as_of` at which the built site changes (a page going live or
-    /// expiring; drafts wait for a person, so they never count).
+    /// expiring; drafts wait for a person, so they never count), in the site's time zone with
+    /// its offset; both forms are what `--as-of` takes.
     pub next_change: Option<String>,
+    pub next_change_utc: Option<String>,
     /// The page that changes then, and how.
     pub next_change_reason: Option<String>,
     /// Every page and section page, by source path.
@@ -71,6 +80,8 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
         .iter()
         .map(|p| (p.file.source_path.as_str(), own_state(&p.front)))
         .collect();
+    let tz = &loaded.config.tz;
+    let local = |w: &crate::time::When| crate::time::in_zone(w.at, w.date_only, tz);
     let mut out: Vec<PageStatus> = pages
         .iter()
         .map(|p| {
@@ -88,8 +99,10 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
                 source: p.file.source_path.clone(),
                 title: f.title.clone(),
                 state,
-                publish_at: f.publish_at.as_ref().map(|w| w.at.to_string()),
-                expire_at: f.expire_at.as_ref().map(|w| w.at.to_string()),
+                publish_at: f.publish_at.as_ref().map(local),
+                publish_at_utc: f.publish_at.as_ref().map(|w| w.at.to_string()),
+                expire_at: f.expire_at.as_ref().map(local),
+                expire_at_utc: f.expire_at.as_ref().map(|w| w.at.to_string()),
                 review_by: f.review_by.map(|d| d.to_string()),
                 past_review: f.review_by.is_some_and(|d| d < today),
                 held_by,
@@ -113,8 +126,10 @@ pub fn status(opts: &BuildOptions) -> Result<(Status, Vec<Diagnostic>), BuildErr
     build::finish(&opts.root, &mut diagnostics);
     Ok((
         Status {
-            as_of: as_of.to_string(),
-            next_change: next.map(|t| t.to_string()),
+            as_of: crate::time::in_zone(as_of, false, tz),
+            as_of_utc: as_of.to_string(),
+            next_change: next.map(|t| crate::time::in_zone(t, false, tz)),
+            next_change_utc: next.map(|t| t.to_string()),
             next_change_reason: reason,
             pages: out,
         },

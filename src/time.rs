@@ -12,6 +12,25 @@ pub struct When {
     pub date_only: bool,
 }
 
+/// An instant as a writer in the site's time zone reads it: `2027-06-10T09:00+01:00` (with
+/// seconds only when there are some), or `2027-06-10` for a date written without a time (its
+/// midnight there).
+pub fn in_zone(at: Timestamp, date_only: bool, tz: &jiff::tz::TimeZone) -> String {
+    let dt = tz.to_datetime(at);
+    if date_only && dt.time() == jiff::civil::Time::midnight() {
+        return dt.date().to_string();
+    }
+    let seconds = tz.to_offset(at).seconds();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+    let time = if dt.second() == 0 && dt.subsec_nanosecond() == 0 {
+        dt.strftime("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        dt.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+    };
+    format!("{time}{sign}{h:02}:{m:02}")
+}
+
 /// What a writer most likely meant by a date written another way than `YYYY-MM-DD`:
 /// `01/02/2018`, `1.2.2018`, `1-2-2018` read as the site's language writes dates (day first,
 /// as in `en-GB`, or month first, as in `en-US`), `2018/2/1` year first; with a time after it
@@ -114,6 +133,29 @@ pub fn parse_when(text: &str, tz: &jiff::tz::TimeZone) -> Result<When, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_are_shown_in_the_site_zone_with_its_offset() {
+        let london = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            in_zone(at("2027-06-10T08:00:00Z"), false, &london),
+            "2027-06-10T09:00+01:00"
+        );
+        assert_eq!(
+            in_zone(at("2027-01-10T08:00:30Z"), false, &london),
+            "2027-01-10T08:00:30+00:00"
+        );
+        assert_eq!(
+            in_zone(at("2027-06-09T23:00:00Z"), true, &london),
+            "2027-06-10"
+        );
+        let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        assert_eq!(
+            in_zone(at("2027-01-10T17:00:00Z"), false, &new_york),
+            "2027-01-10T12:00-05:00"
+        );
+    }
 
     #[test]
     fn dates_written_the_british_way_are_read_day_first() {

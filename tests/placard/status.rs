@@ -12,10 +12,12 @@ fn status_json_gives_each_state_and_the_next_change() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["as_of"], "2026-03-01T12:00:00Z");
+    assert_eq!(v["as_of"], "2026-03-01T12:00+00:00");
+    assert_eq!(v["as_of_utc"], "2026-03-01T12:00:00Z");
     // The expiry on 2 March comes before the embargo lifting on 3 March; the draft's date does
     // not count.
-    assert_eq!(v["next_change"], "2026-03-02T18:00:00Z");
+    assert_eq!(v["next_change"], "2026-03-02T18:00+00:00");
+    assert_eq!(v["next_change_utc"], "2026-03-02T18:00:00Z");
     assert_eq!(v["next_change_reason"], "content/expiring.md expires");
     let states: Vec<(String, String, bool)> = v["pages"]
         .as_array()
@@ -46,7 +48,8 @@ fn status_json_gives_each_state_and_the_next_change() {
     );
     let embargoed = &v["pages"][2];
     // 09:30 in London in March is 09:30 UTC.
-    assert_eq!(embargoed["publish_at"], "2026-03-03T09:30:00Z");
+    assert_eq!(embargoed["publish_at"], "2026-03-03T09:30+00:00");
+    assert_eq!(embargoed["publish_at_utc"], "2026-03-03T09:30:00Z");
 
     // After the expiry, the embargo is next; after that, nothing.
     let o = placard(
@@ -55,7 +58,7 @@ fn status_json_gives_each_state_and_the_next_change() {
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["pages"][4]["state"], "expired");
-    assert_eq!(v["next_change"], "2026-03-03T09:30:00Z");
+    assert_eq!(v["next_change"], "2026-03-03T09:30+00:00");
     assert_eq!(v["next_change_reason"], "content/embargoed.md goes live");
     let o = placard(
         site.path(),
@@ -74,7 +77,7 @@ fn status_text_names_dates_and_reviews() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("  embargoed  content/embargoed.md  live from 2026-03-03T09:30:00Z\n"),
+        out.contains("  embargoed  content/embargoed.md  live from 2026-03-03T09:30+00:00\n"),
         "{out}"
     );
     assert!(
@@ -82,7 +85,7 @@ fn status_text_names_dates_and_reviews() {
         "{out}"
     );
     assert!(
-        out.ends_with("Next change: 2026-03-02T18:00:00Z (content/expiring.md expires)\n"),
+        out.ends_with("Next change: 2026-03-02T18:00+00:00 (content/expiring.md expires)\n"),
         "{out}"
     );
     // A content error is reported like a build's, with exit 1.
@@ -99,10 +102,20 @@ fn status_text_names_dates_and_reviews() {
         stderr(&o)
     );
     assert!(
-        stderr(&o).contains("fix them to see its schedule"),
+        stderr(&o).contains("error: the site has 1 error; fix it to see its schedule"),
         "{}",
         stderr(&o)
     );
+    // With --json, standard output is still JSON: the error and the diagnostics.
+    let o = placard(site.path(), &["status", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["error"],
+        "the site has 1 error; fix it to see its schedule"
+    );
+    assert_eq!(v["diagnostics"][0]["path"], "content/broken.md");
+    assert_eq!(v["diagnostics"][0]["line"], 3);
 }
 
 #[test]
@@ -136,7 +149,38 @@ fn pages_of_a_section_that_is_not_live_share_its_state() {
     // (A build leaves it out likewise: output.rs tests that sections take their pages along.)
     let text = stdout(&placard(root, &["status", "--as-of", "2026-05-01T00:00"]));
     assert!(
-        text.contains("embargoed  content/news/first.md   with its section content/news/_index.md, live from 2026-06-01T09:00:00Z\n"),
+        text.contains("embargoed  content/news/first.md   with its section content/news/_index.md, live from 2026-06-01T10:00+01:00\n"),
         "{text}"
     );
+}
+
+/// A time written in the site's zone is shown as written, with the zone's offset that day (and
+/// in UTC beside it in `--json`): 09:00 in London in June is 08:00 UTC.
+#[test]
+fn times_are_shown_in_the_site_time_zone_as_written() {
+    let site = site("status-schedule");
+    let root = site.path();
+    crate::support::write(
+        &root.join("content/summer.md"),
+        "---\ntitle: Summer launch\npublish_at: 2027-06-10T09:00\n---\n\nText.\n",
+    );
+    let o = placard(root, &["status", "--as-of", "2027-01-01T00:00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("embargoed  content/summer.md     live from 2027-06-10T09:00+01:00\n"),
+        "{text}"
+    );
+    let o = placard(root, &["status", "--json", "--as-of", "2027-01-01T00:00"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let summer = v["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["source"] == "content/summer.md")
+        .unwrap();
+    assert_eq!(summer["publish_at"], "2027-06-10T09:00+01:00");
+    assert_eq!(summer["publish_at_utc"], "2027-06-10T08:00:00Z");
+    assert_eq!(v["next_change"], "2027-06-10T09:00+01:00");
+    assert_eq!(v["next_change_utc"], "2027-06-10T08:00:00Z");
 }
