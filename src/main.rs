@@ -174,13 +174,14 @@ fn main() -> ExitCode {
                         let report = &built.report;
                         let terms: usize = s.taxonomies.iter().map(|t| t.terms.len() + 1).sum();
                         println!(
-                            "Built {} pages, {} sections and {} taxonomy pages into {} in {} ms ({} files written, {} unchanged, {} removed){}",
-                            s.pages.len(),
-                            s.sections.len(),
-                            terms,
+                            "Built {} into {} in {} ms ({}, {} and {}; {} written, {} unchanged, {} removed){}",
+                            plural(s.page_count(), "page"),
                             out.display(),
                             started.elapsed().as_millis(),
-                            report.written,
+                            plural(s.pages.len(), "content page"),
+                            plural(s.sections.len(), "section"),
+                            plural(terms, "taxonomy page"),
+                            plural(report.written, "file"),
                             report.reused,
                             report.removed,
                             match s.left_out {
@@ -219,9 +220,6 @@ fn main() -> ExitCode {
                         println!("{}", placard::check::to_json(&report.findings));
                     } else {
                         print_diagnostics(&report.findings);
-                        let plural = |n: usize, what: &str| {
-                            format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-                        };
                         println!(
                             "Checked {} and {}{} in {} ms: {}, {}",
                             plural(report.pages, "page"),
@@ -550,7 +548,7 @@ fn serve(
             warnings,
         } => {
             print_diagnostics(warnings);
-            println!("Built {pages} pages in {millis} ms");
+            println!("Built {} in {millis} ms", plural(pages, "page"));
         }
         ServeEvent::Failed {
             millis,
@@ -600,6 +598,11 @@ fn scaffold_failed(e: placard::scaffold::ScaffoldError) -> ExitCode {
         ScaffoldError::Usage(m) | ScaffoldError::Environment(m) => eprintln!("error: {m}"),
     }
     code
+}
+
+/// `1 page`, `2 pages`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Why `status` shows no schedule.

@@ -96,6 +96,20 @@ pub struct SiteAsset {
     pub bytes: Arc<Vec<u8>>,
 }
 
+impl Site {
+    /// The web pages the site makes: its pages, its sections and its taxonomy and term pages
+    /// (not the 404 page or alias redirects). The one number `build`, `serve` and `check` say.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+            + self.sections.len()
+            + self
+                .taxonomies
+                .iter()
+                .map(|t| t.terms.len() + 1)
+                .sum::<usize>()
+    }
+}
+
 /// Output files the build writes itself; no page may take them.
 pub const RESERVED: &[&str] = &[
     "404.html",

@@ -36,7 +36,7 @@ pub struct CheckOptions {
 pub struct CheckReport {
     /// Every finding, errors and warnings, sorted by file and line.
     pub findings: Vec<Diagnostic>,
-    /// Pages rendered through a template.
+    /// The site's web pages ([`crate::assemble::Site::page_count`]).
     pub pages: usize,
     /// Files the build would write.
     pub files: usize,
@@ -160,7 +160,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
     out.dedup();
     Ok(CheckReport {
         findings: out,
-        pages: input.pages.len(),
+        pages: input.site.page_count(),
         files: input.outputs.len(),
         external_checked,
     })

@@ -207,7 +207,7 @@ impl Builder {
             Ok(rendered) => {
                 let site = &rendered.prepared.site;
                 report(ServeEvent::Built {
-                    pages: site.pages.len() + site.sections.len(),
+                    pages: site.page_count(),
                     millis: started.elapsed().as_millis(),
                     warnings: &rendered.prepared.diagnostics,
                 });

@@ -10,9 +10,16 @@ fn bundled_site_builds_without_warnings() {
     assert_eq!(stderr(&out), "", "warnings or errors from the bundled site");
     assert!(out.status.success());
     assert!(
-        stdout(&out).starts_with("Built 18 pages, 2 sections and 6 taxonomy pages into "),
+        stdout(&out).starts_with("Built 26 pages into "),
         "{}",
         stdout(&out)
+    );
+    // One number for the pages, whichever command says it.
+    let checked = placard(site.path(), &["check"]);
+    assert!(
+        stdout(&checked).starts_with("Checked 26 pages and "),
+        "{}",
+        stdout(&checked)
     );
     let public = site.path().join("public");
     let pages = [
