@@ -546,9 +546,21 @@ fn serve(
             pages,
             millis,
             warnings,
+            new_drafts,
         } => {
             print_diagnostics(warnings);
             println!("Built {} in {millis} ms", plural(pages, "page"));
+            match new_drafts {
+                [] => {}
+                [one] => println!(
+                    "{one} is a draft and is not shown; `placard serve --drafts` shows drafts"
+                ),
+                many => println!(
+                    "{} drafts are not shown ({}); `placard serve --drafts` shows them",
+                    many.len(),
+                    many.join(", ")
+                ),
+            }
         }
         ServeEvent::Failed {
             millis,

@@ -33,6 +33,8 @@ pub struct Site {
     /// The content paths of pages and sections that exist but are not in this site: not live
     /// in this build, or with errors of their own. Templates looking one up get none.
     pub absent: Vec<String>,
+    /// The pages and sections not in this build, with their would-be addresses (for `serve`).
+    pub not_live: Vec<routes::NotLive>,
 }
 
 #[derive(Debug)]
@@ -390,6 +392,7 @@ pub fn assemble(
         .chain(site.sections.iter().filter_map(|s| s.page.as_ref()))
         .map(|p| p.file.content_path.as_str())
         .collect();
+    site.not_live = routes.not_live.clone();
     site.absent = routes
         .known()
         .filter(|c| !present.contains(c))

@@ -26,6 +26,30 @@ pub struct Routes {
     base_path: String,
     /// Every content path that makes a page or section, sorted (for "did you mean").
     known: Vec<String>,
+    /// The pages and sections not in this build, with the address each would have and why it
+    /// is not there (for `serve`, which says so on that address's 404 page).
+    pub not_live: Vec<NotLive>,
+}
+
+/// A page or section that exists but is not in this build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotLive {
+    /// `content/initiatives/x.md`.
+    pub source: String,
+    /// The URL path it would have (`/initiatives/x/`), without the base path.
+    pub path: String,
+    pub why: Absence,
+}
+
+/// Why a page is not in a build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Absence {
+    Draft,
+    /// Embargoed until this instant (in the site's time zone, as `status` shows it).
+    Embargoed(String),
+    Expired,
+    /// Its section (`content/news/_index.md`) is not live.
+    Section(String),
 }
 
 /// Where one content file goes.
@@ -155,6 +179,20 @@ pub fn routes<'a>(
         None => schedule.include(fm),
     };
 
+    let absence = |file: &PageFile, fm: &FrontMatter| -> Absence {
+        if let Some(section) = routes.hidden.holder(file) {
+            return Absence::Section(section.to_string());
+        }
+        match crate::schedule::state(fm, schedule.as_of) {
+            crate::schedule::State::Embargoed { until } => {
+                Absence::Embargoed(crate::time::in_zone(until, false, &config.tz))
+            }
+            crate::schedule::State::Expired { .. } => Absence::Expired,
+            _ => Absence::Draft,
+        }
+    };
+    let mut not_live = Vec::new();
+
     // Sections first, outermost first: a folder's URL is its parent's and its own segment.
     let mut sections: Vec<&(&PageFile, &FrontMatter)> =
         readable.iter().filter(|(f, _)| f.is_section).collect();
@@ -170,6 +208,14 @@ pub fn routes<'a>(
                     .insert(file.content_path.clone(), Route::Live { path, preview });
             }
             None => {
+                // Its pages' addresses start with the folder's, as if it were live.
+                let path = dir_path(&file.dir, fm.slug.as_deref(), &routes.dirs);
+                routes.dirs.insert(file.dir.clone(), path.clone());
+                not_live.push(NotLive {
+                    source: file.source_path.clone(),
+                    path,
+                    why: absence(file, fm),
+                });
                 routes
                     .pages
                     .insert(file.content_path.clone(), Route::Hidden);
@@ -178,6 +224,13 @@ pub fn routes<'a>(
     }
     for (file, fm) in readable.iter().filter(|(f, _)| !f.is_section) {
         let Some(preview) = included(file, fm) else {
+            if let Ok(path) = page_path(file, fm, &routes.dirs) {
+                not_live.push(NotLive {
+                    source: file.source_path.clone(),
+                    path,
+                    why: absence(file, fm),
+                });
+            }
             routes
                 .pages
                 .insert(file.content_path.clone(), Route::Hidden);
@@ -199,6 +252,8 @@ pub fn routes<'a>(
     }
     routes.known = routes.pages.keys().cloned().collect();
     routes.known.sort();
+    not_live.sort_by(|a, b| a.source.cmp(&b.source));
+    routes.not_live = not_live;
     (routes, diagnostics)
 }
 

@@ -128,9 +128,19 @@ fn page(shared: &Shared, uri: &Uri) -> Response {
             return r;
         }
     }
-    match outputs.get("404.html") {
-        Some(bytes) => file(&snapshot, "404.html", bytes, StatusCode::NOT_FOUND),
-        None => plain(StatusCode::NOT_FOUND, "not found\n"),
+    // The address of a page that is not in this build: say which page and why, on the 404.
+    let notice = snapshot.not_live.get(key.as_str()).map(|why| {
+        format!(
+            "<div id=\"placard-not-live\" role=\"status\" style=\"position:fixed;left:0;right:0;bottom:0;z-index:2147483646;margin:0;padding:1em 1.5em;background:#fff3bf;color:#1a1a1a;border-top:4px solid #1a1a1a;font:16px/1.5 system-ui,sans-serif\"><strong>placard:</strong> {why}</div>\n"
+        )
+    });
+    match (outputs.get("404.html"), notice) {
+        (Some(bytes), Some(notice)) => {
+            let with = insert_before_body_end(bytes, &notice);
+            file(&snapshot, "404.html", &with, StatusCode::NOT_FOUND)
+        }
+        (Some(bytes), None) => file(&snapshot, "404.html", bytes, StatusCode::NOT_FOUND),
+        (None, _) => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
@@ -196,6 +206,11 @@ fn inject(html: &[u8], snapshot: &Snapshot) -> Vec<u8> {
         "<script src=\"{PREFIX}live.js\" data-version=\"{}\"></script>\n",
         snapshot.version
     ));
+    insert_before_body_end(html, &extra)
+}
+
+/// `html` with `extra` just before its last `</body>` (at the end when there is none).
+fn insert_before_body_end(html: &[u8], extra: &str) -> Vec<u8> {
     let at = find_last_ci(html, b"</body>").unwrap_or(html.len());
     let mut out = Vec::with_capacity(html.len() + extra.len());
     out.extend_from_slice(&html[..at]);

@@ -20,7 +20,7 @@ use crate::parse::Mode;
 use crate::render::Outputs;
 use crate::slug::OutputPath;
 use state::{Shared, Signal, Snapshot};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -50,6 +50,9 @@ pub enum ServeEvent<'a> {
         pages: usize,
         millis: u128,
         warnings: &'a [Diagnostic],
+        /// Drafts not shown (serve without `--drafts`) that were not named before: all of them
+        /// after the first build, then each new one (a page made with `placard new` is a draft).
+        new_drafts: &'a [String],
     },
     /// A build failed; the last good output is still served, with these errors on every page.
     Failed {
@@ -81,6 +84,7 @@ where
             outputs: Arc::new(Outputs::new()),
             overlay: None,
             version: 0,
+            not_live: Arc::default(),
         })),
         signals: broadcast::channel(64).0,
         hosts,
@@ -92,6 +96,7 @@ where
         opts: build,
         shared: Arc::clone(&shared),
         cache: cache::ParseCache::default(),
+        drafts_said: BTreeSet::new(),
     };
     if let Err(BuildError::Usage(m)) = builder.rebuild(&BTreeSet::new(), &*report) {
         return Err(BuildError::Usage(m));
@@ -191,6 +196,8 @@ struct Builder {
     shared: Arc<Shared>,
     /// Pages parsed by earlier builds: only changed files are read and parsed again.
     cache: cache::ParseCache,
+    /// The drafts the terminal was told about.
+    drafts_said: BTreeSet<String>,
 }
 
 impl Builder {
@@ -206,10 +213,20 @@ impl Builder {
         match crate::build::render_site(&self.opts, Mode::Build, Some(&mut self.cache)) {
             Ok(rendered) => {
                 let site = &rendered.prepared.site;
+                let drafts: BTreeSet<String> = site
+                    .not_live
+                    .iter()
+                    .filter(|n| n.why == crate::assemble::routes::Absence::Draft)
+                    .map(|n| n.source.clone())
+                    .collect();
+                let new_drafts: Vec<String> =
+                    drafts.difference(&self.drafts_said).cloned().collect();
+                self.drafts_said = drafts;
                 report(ServeEvent::Built {
                     pages: site.page_count(),
                     millis: started.elapsed().as_millis(),
                     warnings: &rendered.prepared.diagnostics,
+                    new_drafts: &new_drafts,
                 });
                 let outputs = Arc::new(rendered.outputs);
                 let signal = if previous.overlay.is_some() || previous.version == 0 {
@@ -248,6 +265,7 @@ impl Builder {
                         outputs,
                         overlay: None,
                         version,
+                        not_live: Arc::new(not_live_notices(site, &self.opts)),
                     },
                     signal,
                 );
@@ -269,6 +287,7 @@ impl Builder {
                         outputs: Arc::clone(&previous.outputs),
                         overlay: Some(overlay(&diagnostics)),
                         version,
+                        not_live: Arc::clone(&previous.not_live),
                     },
                     Some(Signal::Reload {
                         version,
@@ -279,6 +298,41 @@ impl Builder {
             }
         }
     }
+}
+
+/// What the 404 page at each not-live page's address says (HTML): what the page is, why it is
+/// not shown, and the command that shows it.
+fn not_live_notices(site: &crate::assemble::Site, opts: &BuildOptions) -> HashMap<String, String> {
+    use crate::assemble::routes::Absence;
+    use crate::text::escape;
+    site.not_live
+        .iter()
+        .map(|n| {
+            let source = escape(&n.source);
+            let mut why = match &n.why {
+                Absence::Draft => format!(
+                    "<code>{source}</code> is a draft, and drafts are not shown: run <code>placard serve --drafts</code> to see it."
+                ),
+                Absence::Embargoed(until) => {
+                    let until = escape(until);
+                    format!(
+                        "<code>{source}</code> is embargoed until {until}: run <code>placard serve --as-of {until}</code> to see it as it will be then."
+                    )
+                }
+                Absence::Expired => format!(
+                    "<code>{source}</code> has expired (its <code>expire_at</code> has passed), so it is not shown."
+                ),
+                Absence::Section(section) => format!(
+                    "<code>{source}</code> is in the section of <code>{}</code>, which is not live, so it is not shown.",
+                    escape(section)
+                ),
+            };
+            if opts.as_of.is_some() {
+                why.push_str(" (This preview shows the site as of the time given to <code>--as-of</code>.)");
+            }
+            (crate::slug::output_file(&n.path), why)
+        })
+        .collect()
 }
 
 /// When every changed file is a stylesheet and the only outputs that differ are stylesheets

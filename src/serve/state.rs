@@ -2,6 +2,7 @@
 //! requests are answered from, and the signals that tell open pages to reload.
 
 use crate::render::Outputs;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
 
@@ -12,6 +13,9 @@ pub struct Snapshot {
     pub overlay: Option<String>,
     /// Bumped with every published change.
     pub version: u64,
+    /// Output path a page not in this build would have (`news/x/index.html`) → what to say on
+    /// its 404 page: that it is a draft (and `--drafts` shows it), embargoed, expired.
+    pub not_live: Arc<HashMap<String, String>>,
 }
 
 /// What open pages are told.

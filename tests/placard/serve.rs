@@ -630,9 +630,37 @@ fn previews_show_drafts_and_embargoed_pages_with_their_banner() {
     assert!(body.contains("Draft: not published"), "{body}");
     // A preview is not for search engines.
     assert!(server.get("/robots.txt").2.contains("Disallow: /"));
-    // Without --drafts the draft is not served.
+    // Without --drafts the draft is not served: its address is the 404 page, saying which
+    // draft it is and how to see it, and so does the terminal at start-up.
+    write(
+        &site.path().join("content/news/next-year.md"),
+        "---\ntitle: Next year\npublish_at: 2099-01-01T09:00\n---\n\nText.\n",
+    );
     let plain = Server::start(site.path());
-    assert_eq!(plain.get("/news/secret-draft/").0, 404);
+    let (status, _, body) = plain.get("/news/secret-draft/");
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("<code>content/news/secret-draft.md</code> is a draft, and drafts are not shown: run <code>placard serve --drafts</code> to see it."),
+        "{body}"
+    );
+    plain.wait_for_line(
+        "content/news/secret-draft.md is a draft and is not shown; `placard serve --drafts` shows drafts",
+    );
+    let (_, _, body) = plain.get("/news/next-year/");
+    assert!(
+        body.contains("<code>content/news/next-year.md</code> is embargoed until 2099-01-01T09:00+00:00: run <code>placard serve --as-of 2099-01-01T09:00+00:00</code>"),
+        "{body}"
+    );
+    // Any other missing address is the plain 404.
+    let (status, _, body) = plain.get("/news/no-such-page/");
+    assert_eq!(status, 404);
+    assert!(!body.contains("placard-not-live"), "{body}");
+    // A page made while serving (always a draft) is named when it appears.
+    write(
+        &site.path().join("content/news/new-idea.md"),
+        "---\ntitle: A new idea\ndraft: true\n---\n\nText.\n",
+    );
+    plain.wait_for_line("content/news/new-idea.md is a draft and is not shown");
 }
 
 #[test]
