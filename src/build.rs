@@ -291,7 +291,9 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         write::WriteError::Io(m) => BuildError::Environment(m),
     };
     write::check_output_dir(&opts.root, &out).map_err(env)?;
-    let prepared = prepare(opts, parse::Mode::Build, None)?;
+    let started = std::time::SystemTime::now();
+    let mut prepared = prepare(opts, parse::Mode::Build, None)?;
+    prepared.info.inputs = Some(input_stamp(opts, &prepared.config, started)?);
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &OutputPath, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
     let mut warnings = prepared.diagnostics;
@@ -568,7 +570,28 @@ fn build_info(
             })
             .collect(),
         fingerprinted,
+        inputs: None,
     }
+}
+
+/// The stamp of what the build was made from, taken after it read everything. A file saved
+/// while the build ran may have been read before or after the save: the stamp then says the
+/// build is as old as its start, so that `publish` calls it out of date.
+fn input_stamp(
+    opts: &BuildOptions,
+    config: &SiteConfig,
+    started: std::time::SystemTime,
+) -> Result<load::InputStamp, BuildError> {
+    let mut stamp = load::stamp(&opts.root, &config.theme)?;
+    let ns = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    };
+    let (start, now) = (ns(started), ns(std::time::SystemTime::now()));
+    if stamp.newest >= start && stamp.newest <= now {
+        stamp.newest = start.saturating_sub(1);
+    }
+    Ok(stamp)
 }
 
 pub(crate) fn fail(root: &std::path::Path, mut diagnostics: Vec<Diagnostic>) -> BuildError {

@@ -420,6 +420,78 @@ fn escape_os(name: &std::ffi::OsStr) -> String {
     out
 }
 
+/// What a build was made from, in brief: how many input files there were (site.yaml, content,
+/// the site's templates and the theme's files), when the newest of them was last saved, and a
+/// digest of their names and sizes. A build records it in its manifest; `publish` takes it again
+/// and tells a build made before the last edit (a saved file is newer; an added, removed,
+/// renamed or resized one changes the digest) from a current one, without reading any file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputStamp {
+    pub files: usize,
+    /// The newest modification time, in nanoseconds since the Unix epoch.
+    pub newest: u128,
+    /// MD5 of every input's site path and size, sorted.
+    pub listing: String,
+    /// The input saved last (site-relative), to name it.
+    pub newest_file: String,
+}
+
+/// Takes the [`InputStamp`] of the site at `root` with the theme `theme`. Ignored files (editor
+/// leftovers, hidden files) are left out, as the build leaves them out.
+pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
+    use md5::{Digest, Md5};
+    let canonical_root = root.canonicalize().map_err(|e| {
+        IoFailure(format!(
+            "cannot open the site folder {}: {e}",
+            root.display()
+        ))
+    })?;
+    let mut ignored = Vec::new();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for (dir, prefix) in [
+        (root.join("content"), "content".to_string()),
+        (root.join("templates"), "templates".to_string()),
+        (root.join("themes").join(theme), format!("themes/{theme}")),
+    ] {
+        for (rel, path) in files_under(&dir, &canonical_root, &prefix, &mut ignored) {
+            files.push((format!("{prefix}/{rel}"), path));
+        }
+    }
+    files.push((
+        crate::config::FILE.to_string(),
+        root.join(crate::config::FILE),
+    ));
+    let mut stamped: Vec<(String, u64, u128)> = files
+        .into_par_iter()
+        .filter_map(|(rel, path)| {
+            let meta = std::fs::metadata(&path).ok()?;
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            Some((rel, meta.len(), modified))
+        })
+        .collect();
+    stamped.sort();
+    let mut digest = Md5::new();
+    let mut out = InputStamp {
+        files: stamped.len(),
+        ..InputStamp::default()
+    };
+    for (rel, size, modified) in &stamped {
+        digest.update(rel.as_bytes());
+        digest.update([0]);
+        digest.update(size.to_le_bytes());
+        if *modified > out.newest {
+            out.newest = *modified;
+            out.newest_file.clone_from(rel);
+        }
+    }
+    out.listing = format!("{:x}", digest.finalize());
+    Ok(out)
+}
+
 /// Shows the line under each diagnostic that is located on a line of a site file but was made
 /// without its text (by a stage that no longer holds the file, such as a warning about a page's
 /// taxonomy key made while the site is assembled): reads each such file again, once. A file

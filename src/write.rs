@@ -56,6 +56,9 @@ pub struct BuildInfo {
     /// Outputs whose names carry a hash of their bytes (safe to cache for ever).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprinted: Vec<String>,
+    /// What the build was made from, for `publish` to tell whether the site changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<crate::load::InputStamp>,
 }
 
 /// A page of the build with a schedule.

@@ -17,6 +17,9 @@ pub struct PublishConfig {
     pub default: Option<String>,
     /// In file order.
     pub targets: Vec<Target>,
+    /// Refuse to publish a build older than the site's files (content, site.yaml, the theme),
+    /// rather than only warn.
+    pub require_fresh_build: bool,
 }
 
 /// Where and how one copy of the site is published.
@@ -92,7 +95,7 @@ impl Target {
     }
 }
 
-const KEYS: &[&str] = &["default", "targets"];
+const KEYS: &[&str] = &["default", "targets", "require_fresh_build"];
 const TARGET_KEYS: &[&str] = &[
     "url",
     "endpoint",
@@ -223,6 +226,20 @@ pub fn parse(doc: &Doc<'_>, errors: &mut Vec<Diagnostic>) -> PublishConfig {
                 .with_hint("give each target its own bucket or prefix, for example `url: s3://bucket/preview`"),
             );
         }
+    }
+    match m.get("require_fresh_build") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => config.require_fresh_build = *b,
+        Some(v) => errors.push(
+            doc.error_at(
+                &[Step::Key("publish"), Step::Key("require_fresh_build")],
+                format!(
+                    "`publish.require_fresh_build`: expected true or false, found {}",
+                    describe(v)
+                ),
+            )
+            .with_hint("write `require_fresh_build: true` (or false)"),
+        ),
     }
     match m.get("default") {
         None | Some(Value::Null) => {

@@ -203,6 +203,36 @@ pub enum Progress {
 
 /// Plans, and unless `dry_run`, applies. `progress` hears every note at once, and where the
 /// uploads and deletes stand after each file and every 200 ms.
+/// Whether the build in `out` is older than the site's files: what to say about it, or `None`
+/// when it is current (or was made by a placard that did not record its inputs).
+fn staleness(
+    root: &std::path::Path,
+    config: &crate::config::SiteConfig,
+    manifest: &Manifest,
+    out: &std::path::Path,
+) -> Result<Option<String>, PublishError> {
+    let Some(built) = &manifest.build.inputs else {
+        return Ok(None);
+    };
+    let now =
+        crate::load::stamp(root, &config.theme).map_err(|e| PublishError::Environment(e.0))?;
+    let shown = out.strip_prefix(root).map_or_else(
+        |_| out.display().to_string(),
+        |p| format!("{}/", p.display()),
+    );
+    let why = if now.newest > built.newest {
+        format!("{} was saved after {shown} was built", now.newest_file)
+    } else if now.listing != built.listing {
+        "files were added to, removed from or changed in the site since {shown} was built"
+            .replace("{shown}", &shown)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(format!(
+        "{why}: the build is out of date; run `placard build` before publishing"
+    )))
+}
+
 pub fn publish(
     opts: &PublishOptions,
     progress: &(dyn Fn(Progress) + Sync),
@@ -215,7 +245,15 @@ pub fn publish(
         .clone()
         .unwrap_or_else(|| opts.root.join("public"));
     let manifest = read_build(&out)?;
-    let notes = embargo_guard(&manifest, &target, opts.now)?;
+    let mut notes = embargo_guard(&manifest, &target, opts.now)?;
+    if let Some(stale) = staleness(&opts.root, &config, &manifest, &out)? {
+        if config.publish.require_fresh_build {
+            return Err(PublishError::Refused(format!(
+                "{stale}; nothing was published (site.yaml sets `publish.require_fresh_build`)"
+            )));
+        }
+        notes.insert(0, stale);
+    }
     // Said now, so that they are seen even when the publish fails later.
     for note in &notes {
         progress(Progress::Note(note.clone()));

@@ -1143,3 +1143,65 @@ fn a_moved_file_is_copied_on_the_store() {
         "the copy carries its MD5 like an upload"
     );
 }
+
+/// A page edited after the build, and `publish` run without `build`: the stale build is said (a
+/// warning, exit 0), or refused with `publish.require_fresh_build: true`; a fresh build is
+/// published without a word about it.
+#[test]
+fn an_out_of_date_build_is_said_and_refused_when_the_site_asks() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    build(root, &[]);
+    let o = publish(root, &[]);
+    ok(&o);
+    assert!(!stderr(&o).contains("out of date"), "{}", stderr(&o));
+
+    let page = root.join("content/initiatives/young-londoners-fund.md");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, format!("{text}\nOne more sentence.\n")).unwrap();
+    let o = publish(root, &[]);
+    let out = ok(&o);
+    assert!(
+        stderr(&o).contains("warning: content/initiatives/young-londoners-fund.md was saved after public/ was built: the build is out of date; run `placard build` before publishing"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(uploaded(&out), 0, "{out}");
+
+    // A file removed since is out of date too, though nothing is newer.
+    build(root, &[]);
+    std::fs::remove_file(root.join("content/initiatives/city-hall-summit.md")).unwrap();
+    let o = publish(root, &[]);
+    assert!(
+        stderr(&o).contains("warning: files were added to, removed from or changed in the site since public/ was built"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The site asks for a fresh build: refused, nothing sent.
+    let yaml = root.join("site.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("publish:\n", "publish:\n  require_fresh_build: true\n"),
+    )
+    .unwrap();
+    let before = server.objects();
+    let o = publish(root, &[]);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("site.yaml was saved after public/ was built: the build is out of date; run `placard build` before publishing; nothing was published (site.yaml sets `publish.require_fresh_build`)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(server.objects(), before);
+
+    // Built again: published, without a word about freshness.
+    build(root, &[]);
+    let o = publish(root, &["--allow-deletes", "5"]);
+    ok(&o);
+    assert!(!stderr(&o).contains("out of date"), "{}", stderr(&o));
+}

@@ -244,17 +244,17 @@ fn rebuilds_write_only_what_changed() {
         stdout(&out)
     };
     assert!(
-        build().contains("(17 files written, 0 unchanged, 0 removed)"),
+        build().contains(" 17 files written, 0 unchanged, 0 removed)"),
         "first build"
     );
     assert!(
-        build().contains("(0 files written, 17 unchanged, 0 removed)"),
+        build().contains(" 0 files written, 17 unchanged, 0 removed)"),
         "second build"
     );
     let first = tree(&site.path().join("public"));
     // The third build starts from the spare (the first build) and is the same again.
     assert!(
-        build().contains("(0 files written, 17 unchanged, 0 removed)"),
+        build().contains(" 0 files written, 17 unchanged, 0 removed)"),
         "third build"
     );
     assert_eq!(tree(&site.path().join("public")), first);
@@ -263,7 +263,7 @@ fn rebuilds_write_only_what_changed() {
     write(&page, read(&page).replace("Text with", "Words with"));
     let out = build();
     assert!(
-        out.contains("(1 files written, 16 unchanged, 0 removed)"),
+        out.contains(" 1 file written, 16 unchanged, 0 removed)"),
         "{out}"
     );
     assert!(read(&site.path().join("public/about/index.html")).contains("Words with"));

@@ -155,3 +155,16 @@ pub fn env_number(name: &str, default: u64) -> u64 {
         Err(_) => default,
     }
 }
+
+/// `tree` with the manifest's record of what the build was made from taken out (it carries the
+/// input files' sizes and times, which differ between two copies of a site).
+pub fn without_inputs(mut tree: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    if let Some(m) = tree.get_mut("manifest.json") {
+        let mut json: serde_json::Value = serde_json::from_slice(m).unwrap();
+        if let Some(build) = json["build"].as_object_mut() {
+            build.remove("inputs");
+        }
+        *m = serde_json::to_vec_pretty(&json).unwrap();
+    }
+    tree
+}
