@@ -201,6 +201,19 @@ pub fn alias_url(alias: &str) -> String {
     }
 }
 
+/// The site address of an output that is a page other than the home and 404 pages
+/// (`initiatives/x/index.html` → `/initiatives/x/`, `old.html` → `/old.html`); `None` for other
+/// files.
+pub fn page_address(output: &str) -> Option<String> {
+    if output == "index.html" || output == "404.html" {
+        return None;
+    }
+    if let Some(dir) = output.strip_suffix("/index.html") {
+        return Some(format!("/{dir}/"));
+    }
+    output.ends_with(".html").then(|| format!("/{output}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,6 +156,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, BuildError> {
     let mut out = findings.finish();
     out.extend(input.diagnostics.iter().cloned());
     out.extend(content_rules(&input));
+    if let Some(previous) = crate::write::read_manifest(&opts.build.output_dir()) {
+        out.extend(gone_pages(&input, &previous));
+    }
     crate::build::finish(&opts.build.root, &mut out);
     out.dedup();
     Ok(CheckReport {
@@ -936,6 +939,72 @@ fn says_image_of(alt: &str) -> bool {
 }
 
 /// The rules over front matter: titles, summaries, review dates and statistics.
+/// Pages of the last build (the manifest in the output folder) that no page or alias of this
+/// one makes, and that are not simply out of the schedule now: their addresses would break
+/// (bookmarks, links from other sites, search results). When one new page in the same folder
+/// appeared meanwhile, the page was most likely renamed to it: the finding is made there, with
+/// the line to add.
+fn gone_pages(input: &CheckInput, previous: &crate::write::Manifest) -> Vec<Diagnostic> {
+    let not_live: HashSet<String> = input
+        .site
+        .not_live
+        .iter()
+        .map(|n| crate::slug::output_file(&n.path))
+        .collect();
+    let made: HashSet<&str> = input.outputs.keys().map(|k| k.as_str()).collect();
+    let new_pages: Vec<&crate::assemble::SitePage> = input
+        .site
+        .pages
+        .iter()
+        .filter(|p| {
+            !previous
+                .files
+                .contains_key(crate::slug::output_file(&p.path).as_str())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for old in previous.files.keys() {
+        let old = old.as_str();
+        if made.contains(old) || not_live.contains(old) {
+            continue;
+        }
+        let Some(address) = crate::slug::page_address(old) else {
+            continue;
+        };
+        let folder = |path: &str| {
+            path.trim_end_matches('/')
+                .rsplit_once('/')
+                .map_or(String::new(), |(f, _)| f.to_string())
+        };
+        let successors: Vec<&&crate::assemble::SitePage> = new_pages
+            .iter()
+            .filter(|p| folder(&p.path) == folder(&address))
+            .collect();
+        let d = Diagnostic::warning(format!(
+            "`{address}` was a page of the last build and no page makes it now: bookmarks and links from other sites to it will break"
+        ))
+        .rule("page-gone");
+        let line = format!("aliases: [\"{address}\"]");
+        out.push(match successors.as_slice() {
+            [one] => {
+                let page = &one.page;
+                let d = d.with_hint(format!(
+                    "if this page is its new name, add `{line}` to its front matter and the old address redirects here; if the old page is gone for good, nothing needs doing"
+                ));
+                let d = d.in_file(page.file.source_path.clone());
+                match (&page.text, page.front.key_lines.get("title")) {
+                    (Some(text), Some(&l)) => d.at(text, l, 1),
+                    _ => d.at_line(1),
+                }
+            }
+            _ => d.with_hint(format!(
+                "if the page moved, add `{line}` to the front matter of the page that replaces it, and the old address redirects there; if it is gone for good, nothing needs doing"
+            )),
+        });
+    }
+    out
+}
+
 fn content_rules(input: &CheckInput) -> Vec<Diagnostic> {
     let settings = &input.config.check;
     let today = input.config.tz.to_datetime(input.schedule.as_of).date();

@@ -879,10 +879,25 @@ fn deletes_refusal(plan: &PublishPlan, uploaded: usize) -> String {
     if n > shown.len() {
         m.push_str(&format!("\n  … and {} more", n - shown.len()));
     }
+    let went = match uploaded {
+        0 => "nothing needed uploading".to_string(),
+        1 => "the 1 upload went out".to_string(),
+        u => format!("the {u} uploads went out"),
+    };
     m.push_str(&format!(
-        "\nthe {uploaded} upload{} went out; publish stopped before deleting anything. If these pages are meant to go, run `placard publish --allow-deletes {n}`",
-        if uploaded == 1 { "" } else { "s" }
+        "\n{went}; publish stopped before deleting anything. If these pages are meant to go, run `placard publish --allow-deletes {n}`"
     ));
+    // Pages whose address would disappear: a moved page keeps its old address with an alias.
+    let pages: Vec<String> = plan
+        .deletes
+        .iter()
+        .filter_map(|k| crate::slug::page_address(k))
+        .collect();
+    if let Some(first) = pages.first() {
+        m.push_str(&format!(
+            "\nIf a page moved, keep its old address: add `aliases: [\"{first}\"]` to the front matter of the page that replaces it, and the old address redirects there instead of going"
+        ));
+    }
     m
 }
 

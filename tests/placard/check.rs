@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-/// Every rule of `check` (the README lists them), but `link-external`, tried below.
+/// Every rule of `check` (the README lists them), but `link-external`, tried below, and
+/// `page-gone`, which needs a previous build (writers.rs).
 const RULES: &[&str] = &[
     "build",
     "frame-title",

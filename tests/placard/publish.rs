@@ -447,6 +447,12 @@ fn deletes_wait_for_permission_and_respect_the_cap() {
         err.contains(&format!("--allow-deletes {}", gone.len())),
         "{err}"
     );
+    // A moved page keeps its address with an alias: said, with the line to write.
+    assert!(
+        err.contains("If a page moved, keep its old address: add `aliases: [\"/initiatives/city-hall-summit/\"]` to the front matter of the page that replaces it"),
+        "{err}"
+    );
+    assert!(!err.contains("the 0 uploads"), "{err}");
     for k in &gone {
         assert!(err.contains(k.as_str()), "{k} not listed: {err}");
         assert!(server.objects().contains_key(*k), "{k} was deleted");

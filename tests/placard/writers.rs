@@ -168,3 +168,46 @@ fn a_term_spelt_two_ways_is_one_term_with_a_warning_naming_both() {
         "{term}"
     );
 }
+
+#[test]
+fn a_renamed_or_deleted_page_is_found_against_the_last_build_with_the_alias_to_add() {
+    let site = site("theme-shortcodes");
+    let root = site.path();
+    let page = |name: &str, extra: &str| {
+        write(
+            &root.join(format!("content/initiatives/{name}.md")),
+            format!("---\ntitle: {name}\nsummary: About {name}.\nweight: 5\n{extra}---\n\nText.\n"),
+        );
+    };
+    page("old-name", "");
+    page("to-delete", "");
+    page("expiring", "expire_at: 2099-01-01\n");
+    let o = placard(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Renamed, deleted, and (as of a later day) expired.
+    std::fs::remove_file(root.join("content/initiatives/old-name.md")).unwrap();
+    std::fs::remove_file(root.join("content/initiatives/to-delete.md")).unwrap();
+    page("new-name", "");
+    let o = placard(root, &["check", "--as-of", "2099-06-01"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning[page-gone]: `/initiatives/old-name/` was a page of the last build and no page makes it now: bookmarks and links from other sites to it will break\n  --> content/initiatives/new-name.md:2:1\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("= help: if this page is its new name, add `aliases: [\"/initiatives/old-name/\"]` to its front matter"),
+        "{err}"
+    );
+    // Two pages went and one came: each is said; the expired page is not, it is meant to go.
+    assert!(
+        err.contains("`/initiatives/to-delete/` was a page of the last build"),
+        "{err}"
+    );
+    assert!(!err.contains("/initiatives/expiring/"), "{err}");
+
+    // With the alias, the old address is kept: nothing to say about it.
+    page("new-name", "aliases: [\"/initiatives/old-name/\"]\n");
+    let err = stderr(&placard(root, &["check", "--as-of", "2099-06-01"]));
+    assert!(!err.contains("/initiatives/old-name/` was a page"), "{err}");
+}
