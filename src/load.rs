@@ -422,7 +422,7 @@ fn escape_os(name: &std::ffi::OsStr) -> String {
 
 /// What a build was made from, in brief: how many input files there were (site.yaml, content,
 /// the site's templates and the theme's files), when the newest of them was last saved, and a
-/// digest of their names and sizes. A build records it in its manifest; `publish` takes it again
+/// digest of their names and sizes (and of what site.yaml says, but for its `publish` part). A build records it in its manifest; `publish` takes it again
 /// and tells a build made before the last edit (a saved file is newer; an added, removed,
 /// renamed or resized one changes the digest) from a current one, without reading any file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -434,6 +434,10 @@ pub struct InputStamp {
     pub listing: String,
     /// The input saved last (site-relative), to name it.
     pub newest_file: String,
+    /// MD5 of what site.yaml says, but for its `publish` settings (which change what is sent
+    /// where, not the site).
+    #[serde(default)]
+    pub config: String,
 }
 
 /// Takes the [`InputStamp`] of the site at `root` with the theme `theme`. Ignored files (editor
@@ -457,10 +461,6 @@ pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
             files.push((format!("{prefix}/{rel}"), path));
         }
     }
-    files.push((
-        crate::config::FILE.to_string(),
-        root.join(crate::config::FILE),
-    ));
     let mut stamped: Vec<(String, u64, u128)> = files
         .into_par_iter()
         .filter_map(|(rel, path)| {
@@ -488,6 +488,18 @@ pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
             out.newest_file.clone_from(rel);
         }
     }
+    // site.yaml by what it says for the build: its `publish` settings (a target's endpoint,
+    // its cache rules) change what is sent where, not the site, and are left out.
+    let config = std::fs::read(root.join(crate::config::FILE)).unwrap_or_default();
+    let for_build = match serde_yaml::from_slice::<serde_yaml::Value>(&config) {
+        Ok(serde_yaml::Value::Mapping(mut m)) => {
+            m.remove("publish");
+            serde_yaml::to_string(&m).unwrap_or_default().into_bytes()
+        }
+        _ => config,
+    };
+    out.files += 1;
+    out.config = format!("{:x}", Md5::digest(&for_build));
     out.listing = format!("{:x}", digest.finalize());
     Ok(out)
 }

@@ -222,6 +222,8 @@ fn staleness(
     );
     let why = if now.newest > built.newest {
         format!("{} was saved after {shown} was built", now.newest_file)
+    } else if now.config != built.config {
+        format!("site.yaml changed after {shown} was built")
     } else if now.listing != built.listing {
         "files were added to, removed from or changed in the site since {shown} was built"
             .replace("{shown}", &shown)

@@ -170,16 +170,18 @@ impl S3 {
                 Err(e) => match transport_retryable(&e) {
                     Some(why) => why,
                     None => {
-                        return Err(StoreError::Unavailable(
-                            self.credentials.scrub(&format!("{what}: {e}")),
-                        ));
+                        return Err(StoreError::Unavailable(self.credentials.scrub(&format!(
+                            "{what}: could not reach the store at {}: {e}",
+                            self.origin
+                        ))));
                     }
                 },
             };
             failures += 1;
             if failures >= self.retry.attempts {
                 return Err(StoreError::Unavailable(self.credentials.scrub(&format!(
-                    "{what}: gave up after {failures} attempts ({retry_reason})"
+                    "{what}: gave up on the store at {} after {failures} attempts ({retry_reason})",
+                    self.origin
                 ))));
             }
             std::thread::sleep(self.retry.delay(failures - 1, random()));
@@ -193,8 +195,8 @@ impl S3 {
                 "the store refused the credentials from {} ({m}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile) and that they may write to s3://{}/{}",
                 self.credentials.source, self.bucket, self.prefix
             ))),
-            StoreError::NoBucket(m) => StoreError::NoBucket(scrub(format!(
-                "{m}: there is no bucket `{}` at {}",
+            StoreError::NoBucket(_) => StoreError::NoBucket(scrub(format!(
+                "there is no bucket `{}` at {} (the store answered NoSuchBucket); check the target's `url:` in site.yaml, or create the bucket",
                 self.bucket, self.origin
             ))),
             StoreError::NotFound(m) => StoreError::NotFound(scrub(format!("{what}: {m}"))),

@@ -937,7 +937,9 @@ fn failures_and_a_hung_request_are_retried_and_the_publish_goes_through() {
     let o = publish(root, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("gave up after 5 attempts"),
+        stderr(&o).contains(&format!(
+            "gave up on the store at http://{dead_addr} after 5 attempts"
+        )),
         "{}",
         stderr(&o)
     );
@@ -1187,7 +1189,8 @@ fn an_out_of_date_build_is_said_and_refused_when_the_site_asks() {
         stderr(&o)
     );
 
-    // The site asks for a fresh build: refused, nothing sent.
+    // The site asks for a fresh build (a change to publish settings alone does not make the
+    // build out of date): refused, nothing sent.
     let yaml = root.join("site.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
     std::fs::write(
@@ -1199,15 +1202,77 @@ fn an_out_of_date_build_is_said_and_refused_when_the_site_asks() {
     let o = publish(root, &[]);
     assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("site.yaml was saved after public/ was built: the build is out of date; run `placard build` before publishing; nothing was published (site.yaml sets `publish.require_fresh_build`)"),
+        stderr(&o).contains("files were added to, removed from or changed in the site since public/ was built: the build is out of date; run `placard build` before publishing; nothing was published (site.yaml sets `publish.require_fresh_build`)"),
         "{}",
         stderr(&o)
     );
     assert_eq!(server.objects(), before);
+    // What site.yaml says for the site is part of the build.
+    build(root, &[]);
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, text.replacen("title: ", "title: New ", 1)).unwrap();
+    let o = publish(root, &[]);
+    assert!(
+        stderr(&o).contains("site.yaml changed after public/ was built"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&yaml, text).unwrap();
 
     // Built again: published, without a word about freshness.
     build(root, &[]);
     let o = publish(root, &["--allow-deletes", "5"]);
     ok(&o);
     assert!(!stderr(&o).contains("out of date"), "{}", stderr(&o));
+}
+
+/// A bucket that does not exist, and a store that is not there: each said once, plainly, with
+/// the place tried.
+#[test]
+fn a_missing_bucket_and_a_refused_connection_name_what_was_tried() {
+    let Some(server) = S3Server::start() else {
+        return;
+    };
+    let site = site_for(&server, "");
+    let root = site.path();
+    build(root, &[]);
+    let yaml = root.join("site.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replacen(
+            &format!("url: s3://{BUCKET}\n"),
+            "url: s3://no-such-bucket\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let o = publish(root, &[]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: there is no bucket `no-such-bucket` at http://127.0.0.1:"),
+        "{err}"
+    );
+    assert!(!err.contains("404"), "{err}");
+
+    // Nothing listening on the endpoint's port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let endpoint = server.endpoint();
+    std::fs::write(
+        &yaml,
+        text.replace(&endpoint, &format!("http://127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let o = publish(root, &[]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "gave up on the store at http://127.0.0.1:{port} after 5 attempts"
+        )),
+        "{err}"
+    );
 }
