@@ -363,6 +363,42 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// The closest of `candidates` to a file path, compared by the file's own name
+/// (`initiatives/city-hall-sumit.md` finds `initiatives/city-hall-summit.md`, and a page moved
+/// to another folder is found by its name), never by the folder alone: a page that was deleted
+/// does not get an unrelated neighbour suggested just for sharing its folder, as a comparison of
+/// whole paths would. A page bundle (`x/index.md`) and a section (`x/_index.md`) are named by
+/// their folder. Same-folder candidates win ties.
+pub fn did_you_mean_path<'a>(
+    path: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    fn parts(p: &str) -> (&str, &str) {
+        let p = p.trim_matches('/');
+        let p = p
+            .strip_suffix("/index.md")
+            .or_else(|| p.strip_suffix("/_index.md"))
+            .unwrap_or(p);
+        let p = p.strip_suffix(".md").unwrap_or(p);
+        p.rsplit_once('/').unwrap_or(("", p))
+    }
+    let (dir, name) = parts(path);
+    candidates
+        .into_iter()
+        .map(|c| {
+            let (cdir, cname) = parts(c);
+            let same_dir = cdir == dir;
+            (strsim::jaro_winkler(name, cname), same_dir, c)
+        })
+        .filter(|(score, _, _)| *score > 0.85)
+        .max_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.cmp(&b.1))
+                .then_with(|| b.2.cmp(a.2))
+        })
+        .map(|(_, _, c)| c)
+}
+
 /// Sorts diagnostics for stable output: by file, line, column, then message.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
@@ -373,6 +409,33 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_matched_by_their_own_name_not_their_folder() {
+        let known = [
+            "initiatives/knife-crime-strategy.md",
+            "initiatives/city-hall-summit.md",
+            "news/wands/index.md",
+            "initiatives/_index.md",
+        ];
+        let near = |p: &str| did_you_mean_path(p, known.iter().copied());
+        assert_eq!(
+            near("initiatives/city-hall-sumit.md"),
+            Some("initiatives/city-hall-summit.md")
+        );
+        // A deleted page: nothing in its folder is like it.
+        assert_eq!(near("initiatives/protecting-frontline-officers.md"), None);
+        // Moved to another folder: found by its name.
+        assert_eq!(near("initiatives/wands.md"), Some("news/wands/index.md"));
+        // A whole-path comparison would have offered a neighbour here.
+        assert!(
+            did_you_mean(
+                "initiatives/protecting-frontline-officers.md",
+                known.iter().copied()
+            )
+            .is_some()
+        );
+    }
 
     #[test]
     fn renders_location_line_caret_and_hint() {

@@ -130,7 +130,7 @@ impl Links for Routes {
             Some(Route::Hidden) => Link::NotLive,
             Some(Route::Unparsed) => Link::Unparsed,
             None => Link::Missing {
-                near: crate::diagnostic::did_you_mean(content_path, self.known())
+                near: crate::diagnostic::did_you_mean_path(content_path, self.known())
                     .map(str::to_string),
             },
         }

@@ -819,7 +819,11 @@ mod tests {
         store.retry = quick;
         let e = store.put(&upload).unwrap_err();
         assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
-        assert!(e.to_string().contains("gave up after 4 attempts"), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("gave up on the store at {url} after 4 attempts")),
+            "{e}"
+        );
         assert!(e.to_string().contains("SlowDown"), "{e}");
         assert_eq!(count.load(Ordering::SeqCst), 4);
         // A refusal is not retried.

@@ -645,7 +645,11 @@ fn missing(state: &State, table: &str, key: &str, function: &str, what: &str) ->
         })
         .unwrap_or_default();
     Error::message(
-        match crate::diagnostic::did_you_mean(key, names.iter().map(String::as_str)) {
+        match if table == "pages" {
+            crate::diagnostic::did_you_mean_path(key, names.iter().map(String::as_str))
+        } else {
+            crate::diagnostic::did_you_mean(key, names.iter().map(String::as_str))
+        } {
             Some(near) => format!("{function}: no {what} `{key}` (did you mean `{near}`?)"),
             None => format!("{function}: no {what} `{key}` exists"),
         },
