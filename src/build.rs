@@ -293,18 +293,25 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     write::check_output_dir(&opts.root, &out).map_err(env)?;
     let started = std::time::SystemTime::now();
     let mut prepared = prepare(opts, parse::Mode::Build, None)?;
-    prepared.info.inputs = Some(input_stamp(opts, &prepared.config, started)?);
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &OutputPath, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
+    // Everything is read by now: the stamp of the inputs is taken while the site renders.
+    let (rendered, stamp) = std::thread::scope(|s| {
+        let stamp = s.spawn(|| input_stamp(opts, &prepared.config, started));
+        let rendered = render::render(
+            &prepared.site,
+            &prepared.theme,
+            &prepared.config,
+            &prepared.schedule,
+            &sink,
+        );
+        (rendered, stamp.join())
+    });
+    let mut d = rendered.map_err(BuildError::Environment)?;
+    prepared.info.inputs = Some(stamp.map_err(|_| {
+        BuildError::Environment("placard failed while noting what the build was made from; this is a bug in placard, please report it".into())
+    })??);
     let mut warnings = prepared.diagnostics;
-    let mut d = render::render(
-        &prepared.site,
-        &prepared.theme,
-        &prepared.config,
-        &prepared.schedule,
-        &sink,
-    )
-    .map_err(BuildError::Environment)?;
     warnings.append(&mut d);
     if warnings.iter().any(Diagnostic::is_error) {
         // Dropping the stager removes what was staged; the output folder is untouched.

@@ -461,8 +461,9 @@ pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
             files.push((format!("{prefix}/{rel}"), path));
         }
     }
+    // One thread: a build takes the stamp while it renders on the others.
     let mut stamped: Vec<(String, u64, u128)> = files
-        .into_par_iter()
+        .into_iter()
         .filter_map(|(rel, path)| {
             let meta = std::fs::metadata(&path).ok()?;
             let modified = meta
