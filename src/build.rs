@@ -167,6 +167,8 @@ pub struct Loaded {
     pub templates: Vec<TemplateFile>,
     /// Every diagnostic so far.
     pub diagnostics: Vec<Diagnostic>,
+    /// What the site was read from, for the manifest.
+    pub inputs: load::InputStamp,
 }
 
 /// load → parse: site.yaml and the schedule, the site's files, the theme compiled, every
@@ -177,8 +179,10 @@ pub fn load_site(
     mode: parse::Mode,
     cache: Option<&mut dyn PageCache>,
 ) -> Result<Loaded, BuildError> {
+    let started = std::time::SystemTime::now();
     let (config, schedule, config_text) = read_settings(opts)?;
     let mut sources = load::load(&opts.root, config_text, &config.theme)?;
+    let inputs = input_stamp(&mut sources, started);
     let mut diagnostics = std::mem::take(&mut sources.diagnostics);
     if diagnostics
         .iter()
@@ -199,9 +203,9 @@ pub fn load_site(
         shortcodes: &theme,
         mode,
     };
-    let inputs = inputs_of(&sources);
+    let parse_inputs = inputs_of(&sources);
     let files = std::mem::take(&mut sources.content);
-    let mut pages = parse_pages(files, &settings, &schedule, cache, inputs)?;
+    let mut pages = parse_pages(files, &settings, &schedule, cache, parse_inputs)?;
     diagnostics.append(&mut pages.diagnostics);
     Ok(Loaded {
         config,
@@ -211,6 +215,7 @@ pub fn load_site(
         assets: sources.assets,
         templates: sources.templates,
         diagnostics,
+        inputs,
     })
 }
 
@@ -229,6 +234,7 @@ pub fn prepare(
         assets,
         templates,
         mut diagnostics,
+        inputs,
     } = load_site(opts, mode, cache)?;
     let template_names: HashSet<String> = theme.template_names().map(str::to_string).collect();
     let theme_outputs: Vec<String> = theme.assets.values().map(|a| a.output.clone()).collect();
@@ -257,7 +263,7 @@ pub fn prepare(
     if mode == parse::Mode::Build && diagnostics.iter().any(Diagnostic::is_error) {
         return Err(fail(&opts.root, diagnostics));
     }
-    let info = build_info(
+    let mut info = build_info(
         opts,
         &config,
         &schedule,
@@ -265,6 +271,7 @@ pub fn prepare(
         pages.next_change,
         theme_outputs,
     );
+    info.inputs = Some(inputs);
     let templates = match mode {
         parse::Mode::Check => templates,
         parse::Mode::Build => Vec::new(),
@@ -291,27 +298,17 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         write::WriteError::Io(m) => BuildError::Environment(m),
     };
     write::check_output_dir(&opts.root, &out).map_err(env)?;
-    let started = std::time::SystemTime::now();
-    let mut prepared = prepare(opts, parse::Mode::Build, None)?;
+    let prepared = prepare(opts, parse::Mode::Build, None)?;
     let stager = write::Stager::begin(&out).map_err(env)?;
     let sink = |path: &OutputPath, bytes: &[u8]| stager.put(path, bytes).map_err(|e| e.to_string());
-    // Everything is read by now: the stamp of the inputs is taken while the site renders.
-    // (A task of the render's own thread pool: a thread of its own would cost its allocator
-    // heap, measurable at 1,000 pages.)
-    let (stamp, rendered) = rayon::join(
-        || input_stamp(opts, &prepared.config, started),
-        || {
-            render::render(
-                &prepared.site,
-                &prepared.theme,
-                &prepared.config,
-                &prepared.schedule,
-                &sink,
-            )
-        },
-    );
-    let mut d = rendered.map_err(BuildError::Environment)?;
-    prepared.info.inputs = Some(stamp?);
+    let mut d = render::render(
+        &prepared.site,
+        &prepared.theme,
+        &prepared.config,
+        &prepared.schedule,
+        &sink,
+    )
+    .map_err(BuildError::Environment)?;
     let mut warnings = prepared.diagnostics;
     warnings.append(&mut d);
     if warnings.iter().any(Diagnostic::is_error) {
@@ -582,15 +579,12 @@ fn build_info(
     }
 }
 
-/// The stamp of what the build was made from, taken after it read everything. A file saved
-/// while the build ran may have been read before or after the save: the stamp then says the
-/// build is as old as its start, so that `publish` calls it out of date.
-fn input_stamp(
-    opts: &BuildOptions,
-    config: &SiteConfig,
-    started: std::time::SystemTime,
-) -> Result<load::InputStamp, BuildError> {
-    let mut stamp = load::stamp(&opts.root, &config.theme)?;
+/// The stamp of what the build was made from, from the files `load` noted as it read them. A
+/// file saved while the build read the site may have been read before or after the save: the
+/// stamp then says the build is as old as its start, so that `publish` calls it out of date.
+fn input_stamp(sources: &mut load::Sources, started: std::time::SystemTime) -> load::InputStamp {
+    let noted = std::mem::take(&mut sources.inputs);
+    let mut stamp = load::stamp_of(noted, &sources.config_text);
     let ns = |t: std::time::SystemTime| {
         t.duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
@@ -599,7 +593,7 @@ fn input_stamp(
     if stamp.newest >= start && stamp.newest <= now {
         stamp.newest = start.saturating_sub(1);
     }
-    Ok(stamp)
+    stamp
 }
 
 pub(crate) fn fail(root: &std::path::Path, mut diagnostics: Vec<Diagnostic>) -> BuildError {

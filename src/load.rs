@@ -28,7 +28,12 @@ pub struct Sources {
     pub assets: Vec<AssetFile>,
     /// Problems found while reading (bad file names, symlinks out of the site, huge files).
     pub diagnostics: Vec<Diagnostic>,
+    /// Every input file read or listed, with its size and save time (for [`InputStamp`]).
+    pub inputs: Vec<Noted>,
 }
+
+/// A site file as a build found it: site path, size in bytes, save time (ns since the epoch).
+pub type Noted = (String, u64, u128);
 
 #[derive(Clone, Debug)]
 pub struct TemplateFile {
@@ -134,7 +139,8 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
     }
     if manifest_path.is_file() {
         let rel = format!("themes/{theme}/theme.yaml");
-        let bytes = read(&manifest_path)?;
+        let (bytes, noted) = read_noted(&manifest_path, &rel)?;
+        sources.inputs.push(noted);
         match crate::text::decode(&rel, bytes) {
             Ok(text) => sources.theme_manifest = Some((rel, text)),
             Err(d) => sources.diagnostics.push(d),
@@ -152,7 +158,8 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
     ] {
         for (rel, path) in files_under(&dir, &canonical_root, &prefix, &mut sources.diagnostics) {
             let source_path = format!("{prefix}/{rel}");
-            let bytes = read(&path)?;
+            let (bytes, noted) = read_noted(&path, &source_path)?;
+            sources.inputs.push(noted);
             match crate::text::decode(&source_path, bytes) {
                 Ok(text) => {
                     templates.insert(
@@ -177,9 +184,11 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         &static_prefix,
         &mut sources.diagnostics,
     ) {
+        let (bytes, noted) = read_noted(&path, &format!("{static_prefix}/{rel}"))?;
+        sources.inputs.push(noted);
         sources.static_files.push(StaticFile {
             rel,
-            bytes: Arc::new(read(&path)?),
+            bytes: Arc::new(bytes),
         });
     }
 
@@ -189,42 +198,55 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         "content",
         &mut sources.diagnostics,
     );
-    let read_results: Vec<Result<Option<Either>, IoFailure>> = found
+    let read_results: Vec<Result<(Option<Either>, Noted), IoFailure>> = found
         .into_par_iter()
         .map(|(rel, path)| {
             let source_path = format!("content/{rel}");
             if is_markdown(&rel) {
-                let size = std::fs::metadata(&path)
-                    .map_err(|e| IoFailure(format!("cannot read {source_path}: {e}")))?
-                    .len();
+                let meta = std::fs::metadata(&path)
+                    .map_err(|e| IoFailure(format!("cannot read {source_path}: {e}")))?;
+                let size = meta.len();
+                let noted = (source_path.clone(), size, saved(&meta));
                 if size > MAX_MARKDOWN_BYTES {
-                    return Ok(Some(Either::Problem(
-                        Diagnostic::error(format!(
-                            "file larger than {} MiB ({:.1} MiB)",
-                            MAX_MARKDOWN_BYTES / 1024 / 1024,
-                            size as f64 / 1048576.0
-                        ))
-                        .in_file(source_path)
-                        .with_hint("split the page into several pages"),
-                    )));
+                    return Ok((
+                        Some(Either::Problem(
+                            Diagnostic::error(format!(
+                                "file larger than {} MiB ({:.1} MiB)",
+                                MAX_MARKDOWN_BYTES / 1024 / 1024,
+                                size as f64 / 1048576.0
+                            ))
+                            .in_file(source_path)
+                            .with_hint("split the page into several pages"),
+                        )),
+                        noted,
+                    ));
                 }
-                Ok(Some(Either::Content(ContentFile {
-                    source_path,
-                    content_path: rel,
-                    file: path,
-                })))
+                Ok((
+                    Some(Either::Content(ContentFile {
+                        source_path,
+                        content_path: rel,
+                        file: path,
+                    })),
+                    noted,
+                ))
             } else {
-                let bytes = read(&path)?;
-                Ok(Some(Either::Asset(AssetFile {
-                    source_path,
-                    content_path: rel,
-                    bytes: Arc::new(bytes),
-                })))
+                let (bytes, noted) = read_noted(&path, &source_path)?;
+                Ok((
+                    Some(Either::Asset(AssetFile {
+                        source_path,
+                        content_path: rel,
+                        bytes: Arc::new(bytes),
+                    })),
+                    noted,
+                ))
             }
         })
         .collect();
+    sources.inputs.reserve(read_results.len());
     for r in read_results {
-        match r? {
+        let (found, noted) = r?;
+        sources.inputs.push(noted);
+        match found {
             Some(Either::Content(c)) => sources.content.push(c),
             Some(Either::Asset(a)) => sources.assets.push(a),
             Some(Either::Problem(d)) => sources.diagnostics.push(d),
@@ -244,6 +266,25 @@ enum Either {
     Content(ContentFile),
     Asset(AssetFile),
     Problem(Diagnostic),
+}
+
+/// Reads a file and notes its size and save time (from the open file: no second look-up).
+fn read_noted(path: &Path, rel: &str) -> Result<(Vec<u8>, Noted), IoFailure> {
+    use std::io::Read;
+    let fail = |e: std::io::Error| IoFailure(format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let meta = file.metadata().map_err(fail)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(fail)?;
+    Ok((bytes, (rel.to_string(), meta.len(), saved(&meta))))
+}
+
+/// When a file was last saved, in nanoseconds since the Unix epoch (0 when unknown).
+fn saved(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, IoFailure> {
@@ -440,47 +481,58 @@ pub struct InputStamp {
     pub config: String,
 }
 
-/// Takes the [`InputStamp`] of the site at `root` with the theme `theme`. Ignored files (editor
-/// leftovers, hidden files) are left out, as the build leaves them out.
+/// Takes the [`InputStamp`] of the site at `root` with the theme `theme` now, looking at the
+/// files a build reads (the theme's `theme.yaml`, `templates/` and `static/`, the site's
+/// `templates/` and `content/`), as the build noted them; ignored files (editor leftovers,
+/// hidden files) are left out, as the build leaves them out.
 pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
-    use md5::{Digest, Md5};
     let canonical_root = root.canonicalize().map_err(|e| {
         IoFailure(format!(
             "cannot open the site folder {}: {e}",
             root.display()
         ))
     })?;
+    let theme_dir = root.join("themes").join(theme);
     let mut ignored = Vec::new();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let manifest = theme_dir.join("theme.yaml");
+    if manifest.is_file() {
+        files.push((format!("themes/{theme}/theme.yaml"), manifest));
+    }
     for (dir, prefix) in [
-        (root.join("content"), "content".to_string()),
+        (
+            theme_dir.join("templates"),
+            format!("themes/{theme}/templates"),
+        ),
         (root.join("templates"), "templates".to_string()),
-        (root.join("themes").join(theme), format!("themes/{theme}")),
+        (theme_dir.join("static"), format!("themes/{theme}/static")),
+        (root.join("content"), "content".to_string()),
     ] {
         for (rel, path) in files_under(&dir, &canonical_root, &prefix, &mut ignored) {
             files.push((format!("{prefix}/{rel}"), path));
         }
     }
-    // One thread: a build takes the stamp while it renders on the others.
-    let mut stamped: Vec<(String, u64, u128)> = files
-        .into_iter()
+    let noted: Vec<Noted> = files
+        .into_par_iter()
         .filter_map(|(rel, path)| {
             let meta = std::fs::metadata(&path).ok()?;
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            Some((rel, meta.len(), modified))
+            Some((rel, meta.len(), saved(&meta)))
         })
         .collect();
-    stamped.sort();
+    let config: String = read_config(root)?.unwrap_or_default();
+    Ok(stamp_of(noted, &config))
+}
+
+/// The [`InputStamp`] of the files noted and site.yaml's text.
+pub fn stamp_of(mut noted: Vec<Noted>, config_text: &str) -> InputStamp {
+    use md5::{Digest, Md5};
+    noted.sort_unstable();
     let mut digest = Md5::new();
     let mut out = InputStamp {
-        files: stamped.len(),
+        files: noted.len() + 1,
         ..InputStamp::default()
     };
-    for (rel, size, modified) in &stamped {
+    for (rel, size, modified) in &noted {
         digest.update(rel.as_bytes());
         digest.update([0]);
         digest.update(size.to_le_bytes());
@@ -491,18 +543,16 @@ pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
     }
     // site.yaml by what it says for the build: its `publish` settings (a target's endpoint,
     // its cache rules) change what is sent where, not the site, and are left out.
-    let config = std::fs::read(root.join(crate::config::FILE)).unwrap_or_default();
-    let for_build = match serde_yaml::from_slice::<serde_yaml::Value>(&config) {
+    let for_build = match serde_yaml::from_str::<serde_yaml::Value>(config_text) {
         Ok(serde_yaml::Value::Mapping(mut m)) => {
             m.remove("publish");
-            serde_yaml::to_string(&m).unwrap_or_default().into_bytes()
+            serde_yaml::to_string(&m).unwrap_or_default()
         }
-        _ => config,
+        _ => config_text.to_string(),
     };
-    out.files += 1;
-    out.config = format!("{:x}", Md5::digest(&for_build));
+    out.config = format!("{:x}", Md5::digest(for_build.as_bytes()));
     out.listing = format!("{:x}", digest.finalize());
-    Ok(out)
+    out
 }
 
 /// Shows the line under each diagnostic that is located on a line of a site file but was made
