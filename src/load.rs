@@ -473,7 +473,9 @@ pub struct InputStamp {
     pub newest: u128,
     /// MD5 of every input's site path and size, sorted.
     pub listing: String,
-    /// The input saved last (site-relative), to name it.
+    /// The input saved last (site-relative), to name it. Not written to the manifest: it may
+    /// be the name of a page not yet published.
+    #[serde(skip)]
     pub newest_file: String,
     /// MD5 of what site.yaml says, but for its `publish` settings (which change what is sent
     /// where, not the site).

@@ -133,7 +133,14 @@ impl<'a> Doc<'a> {
     /// Line and column (1-based, in the file) of the value at `path`; the key's line when the
     /// exact spot cannot be found, and the block's first line when not even that can.
     pub fn locate(&self, path: &[Step<'_>]) -> (usize, usize) {
-        let (line, col) = locate_in_block(self.block, path);
+        let (line, byte_col) = locate_in_block(self.block, path);
+        // A column in characters, as diagnostics count them (the block is found in bytes).
+        let col = self
+            .block
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.get(..byte_col.saturating_sub(1)))
+            .map_or(byte_col, |before| before.chars().count() + 1);
         (self.first_line + line - 1, col)
     }
 
@@ -238,8 +245,8 @@ impl<'a> Doc<'a> {
                 .file_text
                 .lines()
                 .nth(line.saturating_sub(1))
-                .and_then(|l| l.get(col.saturating_sub(1)..))
-                .is_some_and(|rest| rest.starts_with(['“', '‘', '”']));
+                .and_then(|l| l.chars().nth(col.saturating_sub(1)))
+                .is_some_and(|c| matches!(c, '“' | '‘' | '”'));
             if written {
                 out.push(
                     self.error_at(path, format!("`{name}` is written between curly quotes, which YAML reads as part of the text"))
@@ -825,6 +832,19 @@ mod tests {
             (3, 12)
         );
         assert_eq!(d.locate(&[Step::Key("end")]), (7, 6));
+    }
+
+    #[test]
+    fn columns_are_counted_in_characters() {
+        let text = "priorities: [\"Sécurité\", \"Knife bins\"]\ntitle: “Café”\n";
+        let d = doc(text).unwrap();
+        assert_eq!(
+            d.locate(&[Step::Key("priorities"), Step::Index(1)]),
+            (1, 26)
+        );
+        assert_eq!(d.locate(&[Step::Key("title")]), (2, 8));
+        let curly = d.curly_quotes();
+        assert_eq!((curly[0].line, curly[0].column), (Some(2), Some(8)));
     }
 
     #[test]

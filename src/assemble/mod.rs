@@ -146,6 +146,8 @@ pub fn assemble(
     let template_names = inputs.template_names;
     let mut section_pages = Vec::new();
     let mut pages = Vec::with_capacity(parsed.len());
+    // The headings of pages not in this build, for links that name one of their anchors.
+    let mut hidden_ids: HashMap<String, Vec<String>> = HashMap::new();
     for page in parsed {
         if let Some(t) = &page.front.template
             && !template_names.contains(t)
@@ -163,6 +165,7 @@ pub fn assemble(
         }
         let Some(Route::Live { path, preview }) = routes.get(&page.file.content_path).cloned()
         else {
+            hidden_ids.insert(page.file.content_path.clone(), page.body.heading_ids);
             continue;
         };
         if page.file.is_section {
@@ -384,7 +387,7 @@ pub fn assemble(
         inputs.theme_outputs,
         config.outputs.feeds,
     ));
-    diagnostics.extend(check_anchors(&site));
+    diagnostics.extend(check_anchors(&site, &hidden_ids));
     let present: HashSet<&str> = site
         .pages
         .iter()
@@ -645,7 +648,7 @@ fn collisions(site: &Site, theme_outputs: &[String], feeds: bool) -> Vec<Diagnos
 /// Checks what only the whole site can tell: that the heading an `@/` link (in a body or a
 /// theme key such as `cta.url`) names is on the page it leads to. (Links to missing or hidden
 /// pages were reported as each page was finished.)
-fn check_anchors(site: &Site) -> Vec<Diagnostic> {
+fn check_anchors(site: &Site, hidden: &HashMap<String, Vec<String>>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ids: HashMap<&str, &[String]> = site
         .pages
@@ -657,15 +660,28 @@ fn check_anchors(site: &Site) -> Vec<Diagnostic> {
     let check = |page: &Page, out: &mut Vec<Diagnostic>| {
         for link in &page.body.links {
             let key = link.path.trim_start_matches('/');
-            let (Some(anchor), Some(ids)) = (&link.anchor, ids.get(key)) else {
+            let Some(anchor) = &link.anchor else {
                 continue;
+            };
+            // A page not in this build: the link is left out now, but would break the build
+            // at the moment the page goes live; said now, as a warning.
+            let (ids, live) = match (ids.get(key), hidden.get(key)) {
+                (Some(ids), _) => (*ids, true),
+                (None, Some(ids)) => (ids.as_slice(), false),
+                (None, None) => continue,
             };
             if ids.iter().any(|i| i == anchor) {
                 continue;
             }
-            let mut d = Diagnostic::error(format!(
-                "link to a missing anchor: `#{anchor}` is not a heading in {key}"
-            ))
+            let mut d = if live {
+                Diagnostic::error(format!(
+                    "link to a missing anchor: `#{anchor}` is not a heading in {key}"
+                ))
+            } else {
+                Diagnostic::warning(format!(
+                    "link to a missing anchor: `#{anchor}` is not a heading in {key}, which is not published in this build; the build will fail when it is"
+                ))
+            }
             .in_file(page.file.source_path.clone());
             d.line = Some(link.line);
             d.column = Some(link.column);

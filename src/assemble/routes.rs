@@ -183,6 +183,10 @@ pub fn routes<'a>(
         if let Some(section) = routes.hidden.holder(file) {
             return Absence::Section(section.to_string());
         }
+        // A draft waits for a person, whatever its dates say.
+        if fm.draft && !schedule.drafts {
+            return Absence::Draft;
+        }
         match crate::schedule::state(fm, schedule.as_of) {
             crate::schedule::State::Embargoed { until } => {
                 Absence::Embargoed(crate::time::in_zone(until, false, &config.tz))

@@ -952,6 +952,12 @@ fn gone_pages(input: &CheckInput, previous: &crate::write::Manifest) -> Vec<Diag
         .map(|n| crate::slug::output_file(&n.path))
         .collect();
     let made: HashSet<&str> = input.outputs.keys().map(|k| k.as_str()).collect();
+    let taxonomy_bases: Vec<String> = input
+        .config
+        .taxonomies
+        .iter()
+        .map(|t| format!("/{}/", crate::slug::slugify(&t.name)))
+        .collect();
     let new_pages: Vec<&crate::assemble::SitePage> = input
         .site
         .pages
@@ -971,6 +977,14 @@ fn gone_pages(input: &CheckInput, previous: &crate::write::Manifest) -> Vec<Diag
         let Some(address) = crate::slug::page_address(old) else {
             continue;
         };
+        // A term page comes and goes with the pages that have the term (one expiring takes
+        // its term along): only addresses of the writers' own pages are promised to stay.
+        if taxonomy_bases
+            .iter()
+            .any(|b| address.starts_with(b.as_str()))
+        {
+            continue;
+        }
         let folder = |path: &str| {
             path.trim_end_matches('/')
                 .rsplit_once('/')

@@ -561,10 +561,8 @@ impl<'a> State<'_, 'a> {
         // The element that follows a source mark.
         let mut after_mark: Option<Event<'_>> = None;
         let mut in_image = 0usize;
-        // The file offset of the paragraph or HTML block being written, and whether its first
-        // text is still to come.
+        // The file offset of the paragraph or HTML block being written.
         let mut block_at = 0usize;
-        let mut block_start = false;
         // How many events were handed out, and how many came before `<!-- more -->`.
         let mut emitted = 0usize;
         let mut cut: Option<usize> = None;
@@ -582,14 +580,28 @@ impl<'a> State<'_, 'a> {
                 // Nothing is marked inside an image: its inner events become its alt text.
                 let mark =
                     (markers && in_image == 0 && is_marked(&event)).then(|| to_file(range.start));
-                let starts_block = block_start;
-                block_start = false;
                 match event {
                     Event::Start(Tag::Image { .. }) => in_image += 1,
                     Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
                     Event::Start(Tag::Paragraph | Tag::HtmlBlock) => {
                         block_at = to_file(range.start);
-                        block_start = true;
+                        // A bullet typed as a character starts the paragraph's source line
+                        // (`·&nbsp;&nbsp;Schools` comes as several text events).
+                        if matches!(event, Event::Start(Tag::Paragraph)) {
+                            let line = self
+                                .source
+                                .file_text
+                                .get(block_at..)
+                                .unwrap_or_default()
+                                .split('\n')
+                                .next()
+                                .unwrap_or_default()
+                                .replace("&nbsp;", "\u{a0}")
+                                .replace("&#160;", "\u{a0}");
+                            if let Some(bullet) = sanitize::typed_bullet(&line) {
+                                self.pasted_at(block_at, block_at).bullet = Some(bullet);
+                            }
+                        }
                     }
                     _ => {}
                 }
@@ -641,9 +653,6 @@ impl<'a> State<'_, 'a> {
                     }
                     Event::Text(ref t) => {
                         self.word_count += t.split_whitespace().count();
-                        if starts_block && let Some(bullet) = sanitize::typed_bullet(t) {
-                            self.pasted_at(block_at, block_at).bullet = Some(bullet);
-                        }
                         Some(event)
                     }
                     other => self.link_event(other, &range, to_file, &mut dropped_links),

@@ -353,7 +353,7 @@ fn resolve_references(
         match links.resolve(target) {
             Link::Url(_) => {}
             Link::NotLive => {
-                out.push(&r.place);
+                out.push(item_of(&r.place));
                 found.push(
                     locate(Diagnostic::warning(format!(
                         "`{}` names `{}`, which is not published in this build; it is left out",
@@ -362,9 +362,9 @@ fn resolve_references(
                     .with_hint("it appears once that page is live (rebuild then)"),
                 );
             }
-            Link::Unparsed => out.push(&r.place),
+            Link::Unparsed => out.push(item_of(&r.place)),
             Link::Missing { near } => {
-                out.push(&r.place);
+                out.push(item_of(&r.place));
                 let d = locate(Diagnostic::error(format!(
                     "`{}` names a missing page: `{}`",
                     r.key, r.raw
@@ -384,6 +384,19 @@ fn resolve_references(
     let mut kept = (*front).clone();
     kept.params = front.params.without(&out);
     (Arc::new(kept), found)
+}
+
+/// What to take out for a reference at `place`: the innermost list item holding it (a related
+/// page, or a whole `{page, label}` entry of a list), or the value itself when it is in no list
+/// (`cta.url` becomes none, and the theme tests it).
+fn item_of(place: &[crate::value::Place]) -> &[crate::value::Place] {
+    match place
+        .iter()
+        .rposition(|p| matches!(p, crate::value::Place::Index(_)))
+    {
+        Some(i) => &place[..=i],
+        None => place,
+    }
 }
 
 /// The finding for a placeholder still in a page: an error, or a warning in a draft.
@@ -503,4 +516,21 @@ fn check_paths(path: &str, text: &str, fm: &FrontMatter) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Place;
+
+    #[test]
+    fn a_reference_takes_its_list_item_or_itself_out() {
+        let k = |s: &str| Place::Key(s.to_string());
+        let related = [k("related"), Place::Index(2)];
+        assert_eq!(item_of(&related), &related[..]);
+        let entry = [k("links"), Place::Index(1), k("page")];
+        assert_eq!(item_of(&entry), &entry[..2]);
+        let cta = [k("cta"), k("url")];
+        assert_eq!(item_of(&cta), &cta[..]);
+    }
 }

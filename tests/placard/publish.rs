@@ -1254,7 +1254,8 @@ fn a_missing_bucket_and_a_refused_connection_name_what_was_tried() {
         err.contains("error: there is no bucket `no-such-bucket` at http://127.0.0.1:"),
         "{err}"
     );
-    assert!(!err.contains("404"), "{err}");
+    // No status code repeated (the port may hold any digits: it is left out).
+    assert!(!err.contains("404 "), "{err}");
 
     // Nothing listening on the endpoint's port.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -636,6 +636,11 @@ fn previews_show_drafts_and_embargoed_pages_with_their_banner() {
         &site.path().join("content/news/next-year.md"),
         "---\ntitle: Next year\npublish_at: 2099-01-01T09:00\n---\n\nText.\n",
     );
+    // A draft with a date: a draft first (at its date it is still one).
+    write(
+        &site.path().join("content/news/dated-draft.md"),
+        "---\ntitle: Dated draft\ndraft: true\npublish_at: 2099-01-01T09:00\n---\n\nText.\n",
+    );
     let plain = Server::start(site.path());
     let (status, _, body) = plain.get("/news/secret-draft/");
     assert_eq!(status, 404);
@@ -644,11 +649,18 @@ fn previews_show_drafts_and_embargoed_pages_with_their_banner() {
         "{body}"
     );
     plain.wait_for_line(
-        "content/news/secret-draft.md is a draft and is not shown; `placard serve --drafts` shows drafts",
+        "2 drafts are not shown (content/news/dated-draft.md, content/news/secret-draft.md); `placard serve --drafts` shows them",
     );
     let (_, _, body) = plain.get("/news/next-year/");
     assert!(
         body.contains("<code>content/news/next-year.md</code> is embargoed until 2099-01-01T09:00+00:00: run <code>placard serve --as-of 2099-01-01T09:00+00:00</code>"),
+        "{body}"
+    );
+    let (_, _, body) = plain.get("/news/dated-draft/");
+    assert!(
+        body.contains(
+            "<code>content/news/dated-draft.md</code> is a draft, and drafts are not shown"
+        ),
         "{body}"
     );
     // Any other missing address is the plain 404.
