@@ -652,7 +652,7 @@ impl<'a> State<'_, 'a> {
                         Some(event)
                     }
                     Event::Text(ref t) => {
-                        self.word_count += t.split_whitespace().count();
+                        self.word_count += crate::text::count_words(t);
                         Some(event)
                     }
                     other => self.link_event(other, &range, to_file, &mut dropped_links),
