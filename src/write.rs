@@ -226,6 +226,35 @@ fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
+/// Takes the lock on writing `out` (`.public.placard-lock` beside it, an empty file kept
+/// there): a second build of the same output at the same time is refused, before it touches
+/// anything, rather than let two builds share one staging folder.
+fn lock(out: &Path) -> Result<std::fs::File, WriteError> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let path = parent.join(format!(".{name}.placard-lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error("create", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(WriteError::Refused(format!(
+            "another placard build is writing {} right now; nothing was touched: wait for it to finish, then build again",
+            out.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
+    }
+}
+
 /// A build being written: outputs go into the staging folder as they are rendered
 /// ([`Stager::put`], callable from many threads), then [`Stager::finish`] swaps it into place.
 /// Dropping a stager without finishing leaves the output folder untouched.
@@ -239,6 +268,9 @@ pub struct Stager {
     files: std::sync::Mutex<BTreeMap<OutputPath, FileEntry>>,
     reused: std::sync::atomic::AtomicUsize,
     finished: bool,
+    /// Held from before the leftovers of a killed build are cleaned up until the stager is
+    /// dropped: a second build of the same output waits for nothing and says so.
+    _lock: std::fs::File,
 }
 
 impl Stager {
@@ -246,6 +278,7 @@ impl Stager {
     /// [`check_output_dir`] first.
     pub fn begin(out: &Path) -> Result<Stager, WriteError> {
         let (staging, old) = staging_paths(out);
+        let lock = lock(out)?;
         recover(out);
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(|e| io_error("remove the leftover", &old, e))?;
@@ -280,6 +313,7 @@ impl Stager {
             files: Default::default(),
             reused: Default::default(),
             finished: false,
+            _lock: lock,
         })
     }
 

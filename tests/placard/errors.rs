@@ -30,7 +30,11 @@ fn check(name: &str) {
     let leftovers: Vec<String> = std::fs::read_dir(site.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".public.placard") && n != ".public.placard-spare")
+        .filter(|n| {
+            n.starts_with(".public.placard")
+                && n != ".public.placard-spare"
+                && n != ".public.placard-lock"
+        })
         .collect();
     assert!(leftovers.is_empty(), "fixture {name} left {leftovers:?}");
 }

@@ -450,7 +450,7 @@ fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
         "no kill landed during the build (old {saw_old}, new {saw_new})"
     );
     // And the next run completes from whatever was left behind, and cleans it up: nothing
-    // beside the output but its one spare folder.
+    // beside the output but its one spare folder and its lock file.
     assert!(placard(site.path(), &args).status.success());
     assert_eq!(without_inputs(tree(&site.path().join("public"))), new);
     let beside: Vec<String> = std::fs::read_dir(site.path())
@@ -459,7 +459,9 @@ fn a_build_killed_at_any_moment_leaves_the_old_or_the_new_output() {
         .filter(|n| n.starts_with(".public"))
         .collect();
     assert!(
-        beside.iter().all(|n| n == ".public.placard-spare"),
+        beside
+            .iter()
+            .all(|n| n == ".public.placard-spare" || n == ".public.placard-lock"),
         "left beside the output: {beside:?}"
     );
 }
@@ -535,4 +537,41 @@ fn many_broken_shortcodes_are_reported_briefly() {
         "{}",
         &err[err.len().saturating_sub(2000)..]
     );
+}
+
+/// Two builds of one site at once: the second is refused before it touches anything (the
+/// lock beside the output is held here, as a running build holds it), and builds once the
+/// first is done.
+#[test]
+fn a_second_build_at_the_same_time_is_refused_and_touches_nothing() {
+    let site = site("output-basic");
+    let args = ["build", "--as-of", "2026-03-01T12:00:00Z"];
+    assert!(placard(site.path(), &args).status.success());
+    let before = tree(&site.path().join("public"));
+    let spare = site.path().join(".public.placard-spare");
+    let spare_before = spare.exists().then(|| tree(&spare));
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(site.path().join(".public.placard-lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    write(
+        &site.path().join("content/about.md"),
+        read(&site.path().join("content/about.md")).replace("Text with", "Words with"),
+    );
+    let out = placard(site.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("another placard build is writing")
+            && stderr(&out)
+                .contains("nothing was touched: wait for it to finish, then build again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree(&site.path().join("public")), before);
+    assert_eq!(spare.exists().then(|| tree(&spare)), spare_before);
+    lock.unlock().unwrap();
+    let out = placard(site.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read(&site.path().join("public/about/index.html")).contains("Words with"));
 }
