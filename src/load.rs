@@ -98,6 +98,16 @@ pub fn read_config(root: &Path) -> Result<Result<String, Diagnostic>, IoFailure>
     }
 }
 
+/// The site folder's real path, which every file read must be inside.
+fn canonical(root: &Path) -> Result<PathBuf, IoFailure> {
+    root.canonicalize().map_err(|e| {
+        IoFailure(format!(
+            "cannot open the site folder {}: {e}",
+            root.display()
+        ))
+    })
+}
+
 /// Reads the theme and the content of the site at `root`, for the theme named in site.yaml.
 pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, IoFailure> {
     let mut sources = Sources {
@@ -105,12 +115,7 @@ pub fn load(root: &Path, config_text: String, theme: &str) -> Result<Sources, Io
         theme_dir: format!("themes/{theme}"),
         ..Default::default()
     };
-    let canonical_root = root.canonicalize().map_err(|e| {
-        IoFailure(format!(
-            "cannot open the site folder {}: {e}",
-            root.display()
-        ))
-    })?;
+    let canonical_root = canonical(root)?;
     let theme_dir = root.join("themes").join(theme);
     if !theme_dir.is_dir() {
         sources.diagnostics.push(
@@ -488,12 +493,7 @@ pub struct InputStamp {
 /// `templates/` and `content/`), as the build noted them; ignored files (editor leftovers,
 /// hidden files) are left out, as the build leaves them out.
 pub fn stamp(root: &Path, theme: &str) -> Result<InputStamp, IoFailure> {
-    let canonical_root = root.canonicalize().map_err(|e| {
-        IoFailure(format!(
-            "cannot open the site folder {}: {e}",
-            root.display()
-        ))
-    })?;
+    let canonical_root = canonical(root)?;
     let theme_dir = root.join("themes").join(theme);
     let mut ignored = Vec::new();
     let mut files: Vec<(String, PathBuf)> = Vec::new();

@@ -214,6 +214,15 @@ pub fn page_address(output: &str) -> Option<String> {
     output.ends_with(".html").then(|| format!("/{output}"))
 }
 
+/// The content path a reference names: `@/initiatives/x.md`, `content/initiatives/x.md`,
+/// `/initiatives/x.md` or `initiatives/x.md` → `initiatives/x.md` (what templates' `get_page`
+/// and front-matter references both take).
+pub fn content_key(path: &str) -> String {
+    let p = path.strip_prefix("@/").unwrap_or(path);
+    let p = p.strip_prefix("content/").unwrap_or(p);
+    p.trim_start_matches('/').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,11 @@ pub fn read_manifest(dir: &Path) -> Option<Manifest> {
 
 /// The staging folder beside `out`, and the aside folder used when exchange is unsupported.
 fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
+    (beside(out, "placard-spare"), beside(out, "placard-old"))
+}
+
+/// `.public.<what>` beside the output folder `public`.
+fn beside(out: &Path, what: &str) -> PathBuf {
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -220,25 +225,14 @@ fn staging_paths(out: &Path) -> (PathBuf, PathBuf) {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    (
-        parent.join(format!(".{name}.placard-spare")),
-        parent.join(format!(".{name}.placard-old")),
-    )
+    parent.join(format!(".{name}.{what}"))
 }
 
 /// Takes the lock on writing `out` (`.public.placard-lock` beside it, an empty file kept
 /// there): a second build of the same output at the same time is refused, before it touches
 /// anything, rather than let two builds share one staging folder.
 fn lock(out: &Path) -> Result<std::fs::File, WriteError> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let path = parent.join(format!(".{name}.placard-lock"));
+    let path = beside(out, "placard-lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -336,13 +336,12 @@ fn resolve_references(
     let mut found = Vec::new();
     let mut out: Vec<&[crate::value::Place]> = Vec::new();
     for r in &front.refs {
-        let rest = r.raw.strip_prefix("@/").unwrap_or(&r.raw);
-        let (target, anchor) = match rest.split_once('#') {
+        let (target, anchor) = match r.raw.split_once('#') {
             Some((p, a)) => (p, Some(a.to_string())),
-            None => (rest, None),
+            None => (r.raw.as_str(), None),
         };
-        let target = target.trim_start_matches('/');
-        let target = target.strip_prefix("content/").unwrap_or(target);
+        let target = crate::slug::content_key(target);
+        let target = target.as_str();
         let locate = |d: Diagnostic| d.in_file(path).at(text, r.line, r.column);
         let shown = locate(Diagnostic::warning(""));
         body.links.push(markdown::InternalLink {

@@ -417,7 +417,7 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         "get_page",
         |kw: Kwargs, state: &State| -> TeraResult<Value> {
             let path = kw.must_get::<&str>("path")?;
-            let key = content_key(path);
+            let key = crate::slug::content_key(path);
             lookup(state, "pages", &key, &key, "get_page", "page")
         },
     );
@@ -425,7 +425,7 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
         "get_section",
         |kw: Kwargs, state: &State| -> TeraResult<Value> {
             let path = kw.must_get::<&str>("path")?;
-            let key = section_key(&content_key(path));
+            let key = section_key(&crate::slug::content_key(path));
             lookup(
                 state,
                 "sections",
@@ -454,7 +454,7 @@ fn register(tera: &mut Tera, config: &SiteConfig, assets: Arc<BTreeMap<String, A
                 Some((f, a)) => (f, Some(a)),
                 None => (path, None),
             };
-            let key = content_key(file);
+            let key = crate::slug::content_key(file);
             let found = lookup(state, "pages", &key, &key, "get_url", "page").or_else(|_| {
                 let section = section_key(&key);
                 lookup(
@@ -564,13 +564,6 @@ fn group_by_term(pages: &[Value], taxonomy: &str) -> Value {
             })
             .collect::<Vec<_>>(),
     )
-}
-
-/// `@/initiatives/x.md`, `content/initiatives/x.md` or `initiatives/x.md` → `initiatives/x.md`.
-fn content_key(path: &str) -> String {
-    let p = path.strip_prefix("@/").unwrap_or(path);
-    let p = p.strip_prefix("content/").unwrap_or(p);
-    p.trim_start_matches('/').to_string()
 }
 
 /// `initiatives/_index.md`, `initiatives/` or `initiatives` → `initiatives` (the home page: ``).
