@@ -7,7 +7,7 @@
     python3 bench/build_bench.py --skip-hugo            # placard only
     python3 bench/build_bench.py --baseline /tmp/placard-old   # another placard build alongside
 
-Corpora come from /work/shared/bench/gen_corpus.py (generated once into --scratch, kept):
+Corpora come from ../shared/bench/gen_corpus.py (generated once into --scratch, kept):
   sites/placard-N : `--flavor plain`, minus its `templates/` folder (placard would read it as
                     template overrides), plus bench/site/ (site.yaml and the `bench` theme)
   sites/hugo-N    : `--flavor hugo` (the same pages, with equivalent Hugo templates)
